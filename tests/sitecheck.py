@@ -1,0 +1,274 @@
+"""The checks that keep the site honest, written once and used two ways.
+
+The tests run them on the real site; ``test_gates.py`` runs them on a broken
+copy to prove that each one fails, naming the file at fault.
+
+Pages are the Markdown files under ``docs/`` plus ``README.md``. Their
+Python code blocks are found by pytest-codeblocks' own extractor, and a block
+that includes a snippet (``--8<-- "snippets/..."``) is expanded by the very
+pymdownx.snippets preprocessor that MkDocs uses, configured from
+``mkdocs.yml``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import runpy
+import subprocess
+import sys
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import markdown
+import pytest_codeblocks
+from mkdocs.config import load_config
+from pymdownx.snippets import SnippetMissingError
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON_FENCE_NAMES = {"py", "py3", "python", "python3", "pycon"}
+FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
+
+# Counters read by the benchmark (see conftest.py).
+executed = {"snippets": 0, "code blocks": 0}
+
+
+class SiteError(AssertionError):
+    """A check failed; the message starts with the file at fault."""
+
+
+@dataclass
+class Block:
+    page: Path
+    lineno: int  # line of the opening fence in the page
+    code: str  # after snippet expansion
+
+    @property
+    def where(self) -> str:
+        return f"{self.page}:{self.lineno}"
+
+
+def pages(root: Path = ROOT) -> list[Path]:
+    """Every Markdown page of the site, and the README."""
+    return [*sorted((root / "docs").rglob("*.md")), root / "README.md"]
+
+
+def snippets(root: Path = ROOT) -> list[Path]:
+    """Every script under ``snippets/``."""
+    return sorted((root / "snippets").rglob("*.py"))
+
+
+def rel(path: Path, root: Path = ROOT) -> str:
+    return str(path.relative_to(root))
+
+
+@cache
+def _snippet_config(root: Path) -> dict:
+    """The pymdownx.snippets options of ``mkdocs.yml``, paths made absolute."""
+    config = load_config(str(root / "mkdocs.yml"))
+    options = dict(config["mdx_configs"]["pymdownx.snippets"])
+    options["base_path"] = [str(root / base) for base in options["base_path"]]
+    return options
+
+
+def _preprocessor(root: Path, seen: set[Path]):
+    """pymdownx.snippets' preprocessor, noting in ``seen`` every file it reads."""
+    md = markdown.Markdown(
+        extensions=["pymdownx.snippets"],
+        extension_configs={"pymdownx.snippets": _snippet_config(root)},
+    )
+    pre = md.preprocessors["snippet"]
+    read_lines = pre.read_lines
+
+    def recording_read_lines(path):
+        seen.add(Path(path).resolve())
+        return read_lines(path)
+
+    pre.read_lines = recording_read_lines
+    return pre
+
+
+def expand(code: str, where: str, root: Path = ROOT, seen: set | None = None) -> str:
+    """Replace snippet includes in ``code`` exactly as the site build does."""
+    if "--8<--" not in code:
+        return code
+    pre = _preprocessor(root, set() if seen is None else seen)
+    try:
+        lines = pre.run(code.splitlines())
+    except SnippetMissingError as error:
+        includes = "; ".join(
+            line.strip() for line in code.splitlines() if "--8<--" in line
+        )
+        raise SiteError(f"{where}: {error} (include: {includes})") from None
+    return "\n".join(lines) + "\n"
+
+
+def python_fences(page: Path) -> list[tuple[int, str]]:
+    """(line, info string) of every fence that opens a Python block."""
+    found, inside = [], None
+    for lineno, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1):
+        match = FENCE.match(line)
+        if not match:
+            continue
+        fence = match["fence"]
+        if inside is None:
+            inside = fence
+            info = match["info"].strip()
+            name = re.split(r"[\s{]", info, maxsplit=1)[0].lower() if info else ""
+            if name in PYTHON_FENCE_NAMES:
+                found.append((lineno, info))
+        elif (
+            fence[0] == inside[0]
+            and len(fence) >= len(inside)
+            and not match["info"].strip()
+        ):
+            inside = None
+    return found
+
+
+def check_fences(page: Path, root: Path = ROOT) -> None:
+    """Fail on any Python block that pytest-codeblocks would skip silently."""
+    bad = [
+        f"{rel(page, root)}:{lineno}: ```{info}"
+        for lineno, info in python_fences(page)
+        if info != "python" or not _opens_with_backticks(page, lineno)
+    ]
+    if bad:
+        raise SiteError(
+            "Python blocks that would not be executed (write exactly ```python, "
+            "with no title or other options):\n" + "\n".join(bad)
+        )
+
+
+def _opens_with_backticks(page: Path, lineno: int) -> bool:
+    line = page.read_text(encoding="utf-8").splitlines()[lineno - 1]
+    return line.lstrip().startswith("```")
+
+
+def blocks(page: Path, root: Path = ROOT, seen: set | None = None) -> list[Block]:
+    """The page's Python blocks in reading order, includes expanded."""
+    name = rel(page, root)
+    with page.open(encoding="utf-8") as handle:
+        extracted = pytest_codeblocks.extract_from_buffer(handle)
+    found = []
+    for block in extracted:
+        if block.syntax != "python":
+            continue
+        where = f"{name}:{block.lineno}"
+        if block.marks or block.importorskip or block.expected_output:
+            raise SiteError(
+                f"{where}: pytest-codeblocks markers are not used on this site; "
+                "every Python block runs unconditionally"
+            )
+        found.append(
+            Block(Path(name), block.lineno, expand(block.code, where, root, seen))
+        )
+    fences = python_fences(page)
+    if len(found) != len(fences):
+        raise SiteError(
+            f"{name}: {len(fences)} Python fences but {len(found)} extracted blocks; "
+            "check the fences' syntax"
+        )
+    return found
+
+
+def run_page(page: Path, root: Path = ROOT) -> dict:
+    """Run a page's Python blocks in order in one fresh namespace, as a reader
+    pasting them one after another into a new interpreter would."""
+    namespace: dict = {"__name__": "__main__"}
+    _reset_keras()
+    for block in blocks(page, root):
+        try:
+            exec(compile(block.code, block.where, "exec"), namespace)
+        except Exception as error:
+            raise SiteError(
+                f"{block.where}: {type(error).__name__}: {error}"
+            ) from error
+        executed["code blocks"] += 1
+    return namespace
+
+
+def included(root: Path = ROOT) -> set[Path]:
+    """Every snippet file that some page includes, whole or in part."""
+    seen: set[Path] = set()
+    for page in pages(root):
+        blocks(page, root, seen)
+    return seen
+
+
+def check_no_orphans(root: Path = ROOT) -> None:
+    seen = included(root)
+    orphans = [rel(s, root) for s in snippets(root) if s.resolve() not in seen]
+    if orphans:
+        raise SiteError(
+            "snippets that no page includes (embed them, or delete them):\n"
+            + "\n".join(orphans)
+        )
+
+
+def _reset_keras() -> None:
+    if "keras" in sys.modules:
+        sys.modules["keras"].backend.clear_session()
+
+
+def run_snippet(path: Path, root: Path = ROOT) -> dict:
+    """Run a snippet as ``python snippets/<page>/<name>.py`` would, in this
+    process (TensorFlow is imported once for the whole suite)."""
+    _reset_keras()
+    try:
+        namespace = runpy.run_path(str(path), run_name="__main__")
+    except Exception as error:
+        raise SiteError(
+            f"{rel(path, root)}: {type(error).__name__}: {error}"
+        ) from error
+    executed["snippets"] += 1
+    return namespace
+
+
+def check_trained(path: Path, namespace: dict, root: Path = ROOT) -> list:
+    """Every model a snippet leaves is built, was trained, and its loss fell."""
+    import keras
+
+    name = rel(path, root)
+    models = [value for value in namespace.values() if isinstance(value, keras.Model)]
+    if not models:
+        raise SiteError(f"{name}: leaves no keras.Model")
+    for model in models:
+        label = f"{name}: model {model.name!r}"
+        if not model.built:
+            raise SiteError(f"{label} is not built")
+        if model.optimizer is None or int(model.optimizer.iterations) == 0:
+            raise SiteError(f"{label} was never trained")
+        losses = getattr(model, "history", None) and model.history.history.get("loss")
+        if not losses or len(losses) < 2:
+            raise SiteError(f"{label} has no loss history of two epochs or more")
+        if not all(math.isfinite(loss) for loss in losses):
+            raise SiteError(f"{label} has a non-finite loss: {losses}")
+        if not losses[-1] < losses[0]:
+            raise SiteError(
+                f"{label}: loss did not fall ({losses[0]:.4g} -> {losses[-1]:.4g})"
+            )
+    return models
+
+
+def build_site(root: Path, site_dir: Path) -> subprocess.CompletedProcess:
+    """``mkdocs build --strict`` of the site at ``root``."""
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "--strict",
+            "--site-dir",
+            str(site_dir),
+        ],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )

@@ -1,0 +1,15 @@
+"""Every script under snippets/ runs, and every model it leaves was trained."""
+
+import pytest
+import sitecheck
+
+
+@pytest.mark.parametrize("path", sitecheck.snippets(), ids=sitecheck.rel)
+def test_snippet_trains(path):
+    namespace = sitecheck.run_snippet(path)
+    models = sitecheck.check_trained(path, namespace)
+    assert models
+
+
+def test_every_snippet_is_on_a_page():
+    sitecheck.check_no_orphans()
