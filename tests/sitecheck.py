@@ -31,8 +31,15 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON_FENCE_NAMES = {"py", "py3", "python", "python3", "pycon"}
 FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 
-# Counters read by the benchmark (see conftest.py).
-executed = {"snippets": 0, "code blocks": 0}
+# What the suite executed of the site itself (broken copies made by the gate
+# tests are not counted); the benchmark reads it (see conftest.py).
+executed = {"snippets": 0, "code blocks": 0, "whole-script blocks": 0}
+
+
+def _count(root: Path, *keys: str) -> None:
+    if root.resolve() == ROOT:
+        for key in keys:
+            executed[key] += 1
 
 
 class SiteError(AssertionError):
@@ -176,17 +183,31 @@ def blocks(page: Path, root: Path = ROOT, seen: set | None = None) -> list[Block
 
 def run_page(page: Path, root: Path = ROOT) -> dict:
     """Run a page's Python blocks in order in one fresh namespace, as a reader
-    pasting them one after another into a new interpreter would."""
+    pasting them one after another into a new interpreter would.
+
+    A block that shows a whole snippet file is a complete script: it is run
+    as that script (once per session, shared with the snippet's own test)
+    rather than trained a second time.
+    """
+    # How each snippet reads on a page (its section markers removed).
+    whole_files = {
+        expand(f'--8<-- "{rel(s, root)}"', rel(s, root), root).strip(): s
+        for s in snippets(root)
+    }
     namespace: dict = {"__name__": "__main__"}
     _reset_keras()
     for block in blocks(page, root):
+        script = whole_files.get(block.code.strip())
+        if script is not None:
+            run_snippet(script, root)
+            _count(root, "code blocks", "whole-script blocks")
+            continue
         try:
             exec(compile(block.code, block.where, "exec"), namespace)
         except Exception as error:
-            raise SiteError(
-                f"{block.where}: {type(error).__name__}: {error}"
-            ) from error
-        executed["code blocks"] += 1
+            message = f"{block.where}: {type(error).__name__}: {error}"
+            raise SiteError(message) from error
+        _count(root, "code blocks")
     return namespace
 
 
@@ -215,15 +236,20 @@ def _reset_keras() -> None:
 
 def run_snippet(path: Path, root: Path = ROOT) -> dict:
     """Run a snippet as ``python snippets/<page>/<name>.py`` would, in this
-    process (TensorFlow is imported once for the whole suite)."""
+    process (TensorFlow is imported once for the whole suite), and only once:
+    the result is shared by every test that needs it."""
+    return _run_snippet(path.resolve(), root.resolve())
+
+
+@cache
+def _run_snippet(path: Path, root: Path) -> dict:
     _reset_keras()
     try:
         namespace = runpy.run_path(str(path), run_name="__main__")
     except Exception as error:
-        raise SiteError(
-            f"{rel(path, root)}: {type(error).__name__}: {error}"
-        ) from error
-    executed["snippets"] += 1
+        message = f"{rel(path, root)}: {type(error).__name__}: {error}"
+        raise SiteError(message) from error
+    _count(root, "snippets")
     return namespace
 
 
@@ -239,7 +265,8 @@ def check_trained(path: Path, namespace: dict, root: Path = ROOT) -> list:
         label = f"{name}: model {model.name!r}"
         if not model.built:
             raise SiteError(f"{label} is not built")
-        if model.optimizer is None or int(model.optimizer.iterations) == 0:
+        optimizer = getattr(model, "optimizer", None)
+        if optimizer is None or int(optimizer.iterations) == 0:
             raise SiteError(f"{label} was never trained")
         losses = getattr(model, "history", None) and model.history.history.get("loss")
         if not losses or len(losses) < 2:

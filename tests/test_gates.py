@@ -1,0 +1,133 @@
+"""Each gate of the suite, proven on a deliberately broken copy of the site:
+the breakage is caught, and the report names the file at fault."""
+
+import shutil
+
+import pytest
+import sitecheck
+from sitecheck import SiteError
+
+
+@pytest.fixture
+def site(tmp_path):
+    """A copy of the site that a test may break."""
+    root = tmp_path / "site-copy"
+    root.mkdir()
+    for name in ("docs", "snippets"):
+        shutil.copytree(sitecheck.ROOT / name, root / name)
+    for name in ("mkdocs.yml", "README.md"):
+        shutil.copy(sitecheck.ROOT / name, root / name)
+    return root
+
+
+def edit(path, old, new):
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def assert_build_fails(root, tmp_path, *names):
+    result = sitecheck.build_site(root, tmp_path / "built")
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    for name in names:
+        assert name in output, output
+
+
+def test_the_unbroken_copy_passes(site, tmp_path):
+    for page in sitecheck.pages(site):
+        sitecheck.check_fences(page, site)
+    sitecheck.check_no_orphans(site)
+    result = sitecheck.build_site(site, tmp_path / "built")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_missing_snippet_file(site, tmp_path):
+    page = site / "docs" / "dropout.md"
+    edit(page, "snippets/dropout/on_inputs.py:model", "snippets/dropout/gone.py:model")
+    with pytest.raises(SiteError, match=r"docs/dropout\.md:\d+: .*gone\.py"):
+        sitecheck.blocks(page, site)
+    assert_build_fails(site, tmp_path, "dropout.md", "gone.py")
+
+
+def test_missing_section(site, tmp_path):
+    snippet = site / "snippets" / "dropout" / "on_inputs.py"
+    edit(snippet, "[start:model]", "[start:modle]")
+    edit(snippet, "[end:model]", "[end:modle]")
+    page = site / "docs" / "dropout.md"
+    with pytest.raises(
+        SiteError, match=r"docs/dropout\.md:\d+: .*'model'.*on_inputs\.py:model"
+    ):
+        sitecheck.blocks(page, site)
+    assert_build_fails(site, tmp_path, "dropout.md", "'model'")
+
+
+def test_snippet_that_raises(site):
+    snippet = site / "snippets" / "dropout" / "on_inputs.py"
+    edit(snippet, "import keras\n", 'import keras\n\nraise RuntimeError("boom")\n')
+    with pytest.raises(
+        SiteError, match=r"snippets/dropout/on_inputs\.py: RuntimeError: boom"
+    ):
+        sitecheck.run_snippet(snippet, site)
+
+
+def test_page_block_that_raises(site):
+    page = site / "docs" / "index.md"
+    edit(page, "import sklearn\n", "import sklearn\nimport not_a_module\n")
+    with pytest.raises(SiteError, match=r"docs/index\.md:\d+: ModuleNotFoundError"):
+        sitecheck.run_page(page, site)
+
+
+def test_block_used_before_its_setup(site):
+    page = site / "docs" / "dropout.md"
+    data = '```python\n--8<-- "snippets/dropout/on_inputs.py:data"\n```\n'
+    train = '```python\n--8<-- "snippets/dropout/on_inputs.py:train"\n```\n'
+    edit(page, data, train)  # train the model before any data or model exists
+    with pytest.raises(SiteError, match=r"docs/dropout\.md:\d+: NameError"):
+        sitecheck.run_page(page, site)
+
+
+def test_snippet_without_a_trained_model(site):
+    snippet = site / "snippets" / "dropout" / "untrained.py"
+    snippet.write_text(
+        "import keras\n\n"
+        "model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(1)])\n",
+        encoding="utf-8",
+    )
+    namespace = sitecheck.run_snippet(snippet, site)
+    with pytest.raises(
+        SiteError, match=r"snippets/dropout/untrained\.py: .* was never trained"
+    ):
+        sitecheck.check_trained(snippet, namespace, site)
+
+
+def test_orphan_snippet(site):
+    (site / "snippets" / "dropout" / "orphan.py").write_text("print(1)\n")
+    with pytest.raises(SiteError, match=r"snippets/dropout/orphan\.py"):
+        sitecheck.check_no_orphans(site)
+
+
+@pytest.mark.parametrize(
+    "fence",
+    ['```python title="model.py"', "```py", "~~~python", "```python hl_lines='2'"],
+)
+def test_python_block_that_would_be_skipped(site, fence):
+    page = site / "docs" / "index.md"
+    edit(page, "```python\nimport keras", f"{fence}\nimport keras")
+    edit(page, "sklearn.__version__)\n```", f"sklearn.__version__)\n{fence[:3]}")
+    with pytest.raises(SiteError, match=r"docs/index\.md:\d+: "):
+        sitecheck.check_fences(page, site)
+
+
+def test_broken_anchor(site, tmp_path):
+    page = site / "docs" / "dropout.md"
+    edit(
+        page, "batch-normalization.md#where-to-put-it", "batch-normalization.md#nowhere"
+    )
+    assert_build_fails(site, tmp_path, "dropout.md", "nowhere")
+
+
+def test_dead_link(site, tmp_path):
+    page = site / "docs" / "index.md"
+    edit(page, "(dropout.md)", "(droput.md)")
+    assert_build_fails(site, tmp_path, "index.md", "droput.md")
