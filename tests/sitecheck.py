@@ -23,6 +23,7 @@ from functools import cache
 from pathlib import Path
 
 import markdown
+import pytest
 import pytest_codeblocks
 from mkdocs.config import load_config
 from pymdownx.snippets import SnippetMissingError
@@ -254,13 +255,19 @@ def _run_snippet(path: Path, root: Path) -> dict:
 
 
 def check_trained(path: Path, namespace: dict, root: Path = ROOT) -> list:
-    """Every model a snippet leaves is built, was trained, and its loss fell."""
+    """Every model a snippet leaves is built, was trained, and its loss fell.
+
+    A snippet that leaves no model (a from-scratch implementation, say) must
+    check its own result with ``assert`` or ``numpy.testing``.
+    """
     import keras
 
     name = rel(path, root)
     models = [value for value in namespace.values() if isinstance(value, keras.Model)]
     if not models:
-        raise SiteError(f"{name}: leaves no keras.Model")
+        source = path.read_text(encoding="utf-8")
+        if not re.search(r"^\s*assert |\btesting\.assert_", source, flags=re.M):
+            raise SiteError(f"{name}: leaves no keras.Model and asserts nothing")
     for model in models:
         label = f"{name}: model {model.name!r}"
         if not model.built:
@@ -299,3 +306,53 @@ def build_site(root: Path, site_dir: Path) -> subprocess.CompletedProcess:
         text=True,
         timeout=120,
     )
+
+
+# Claims: a sentence about a layer's behaviour carries an invisible marker,
+# `<!-- claim: <page>/<name> -->`, and one test carries `@claim("<page>/<name>")`.
+CLAIM_ON_PAGE = re.compile(r"<!--\s*claim:\s*([\w./-]+)\s*-->")
+CLAIM_IN_TEST = re.compile(r"""@(?:sitecheck\.)?claim\(\s*["']([\w./-]+)["']""")
+
+
+def claim(name: str):
+    """Mark the test that checks the claim ``name`` made on a page."""
+    return pytest.mark.claim(name)
+
+
+def claims_on_pages(root: Path = ROOT) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for page in pages(root):
+        text = page.read_text(encoding="utf-8")
+        for lineno, line in enumerate(text.splitlines(), 1):
+            for name in CLAIM_ON_PAGE.findall(line):
+                found.setdefault(name, []).append(f"{rel(page, root)}:{lineno}")
+    return found
+
+
+def claims_in_tests(root: Path = ROOT) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for test in sorted((root / "tests").rglob("test_*.py")):
+        for name in CLAIM_IN_TEST.findall(test.read_text(encoding="utf-8")):
+            found.setdefault(name, []).append(rel(test, root))
+    return found
+
+
+def check_claims(root: Path = ROOT) -> None:
+    on_pages, in_tests = claims_on_pages(root), claims_in_tests(root)
+    problems = [
+        f"{where[0]}: claim {name!r} has no test (@claim({name!r}))"
+        for name, where in on_pages.items()
+        if name not in in_tests
+    ]
+    problems += [
+        f"{where[0]}: tests claim {name!r}, which no page makes"
+        for name, where in in_tests.items()
+        if name not in on_pages
+    ]
+    problems += [
+        f"{', '.join(where)}: claim {name!r} is tested twice"
+        for name, where in in_tests.items()
+        if len(where) > 1
+    ]
+    if problems:
+        raise SiteError("\n".join(problems))

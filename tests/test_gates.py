@@ -13,9 +13,13 @@ def site(tmp_path):
     """A copy of the site that a test may break."""
     root = tmp_path / "site-copy"
     root.mkdir()
-    for name in ("docs", "snippets"):
-        shutil.copytree(sitecheck.ROOT / name, root / name)
-    for name in ("mkdocs.yml", "README.md"):
+    for name in ("docs", "snippets", "tests"):
+        shutil.copytree(
+            sitecheck.ROOT / name,
+            root / name,
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
+    for name in ("mkdocs.yml", "macros.py", "README.md"):
         shutil.copy(sitecheck.ROOT / name, root / name)
     return root
 
@@ -131,3 +135,45 @@ def test_dead_link(site, tmp_path):
     page = site / "docs" / "index.md"
     edit(page, "(dropout.md)", "(droput.md)")
     assert_build_fails(site, tmp_path, "index.md", "droput.md")
+
+
+def test_claim_without_a_test(site):
+    page = site / "docs" / "dropout.md"
+    edit(
+        page,
+        "## What the layer computes\n",
+        "## What the layer computes\n\n<!-- claim: dropout/untested -->\n",
+    )
+    with pytest.raises(
+        SiteError, match=r"docs/dropout\.md:\d+: claim 'dropout/untested' has no test"
+    ):
+        sitecheck.check_claims(site)
+
+
+def test_unknown_number_on_a_page(site, tmp_path):
+    page = site / "docs" / "dropout.md"
+    text = page.read_text(encoding="utf-8")
+    page.write_text(
+        "---\nrender_macros: true\n---\n\n"
+        + text.replace(
+            "## The data\n",
+            "## The data\n\nIt zeroes {{ no_such_number }}.\n",
+            1,
+        ),
+        encoding="utf-8",
+    )
+    assert_build_fails(site, tmp_path, "dropout.md", "no_such_number")
+
+
+def test_stale_number(tmp_path, monkeypatch):
+    import measured
+
+    monkeypatch.setattr(measured, "DATA", tmp_path)
+    monkeypatch.setattr(measured, "ROOT", tmp_path.parent)
+    (tmp_path / "dropout.json").write_text('{"zero_fraction": 0.31}')
+    assert measured.record("dropout", "zero_fraction", 0.31) == 0.31
+    with pytest.raises(
+        AssertionError,
+        match=r"dropout\.json: zero_fraction is 0\.31 but measures 0\.3; run `make",
+    ):
+        measured.record("dropout", "zero_fraction", 0.3)

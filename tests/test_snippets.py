@@ -7,8 +7,7 @@ import sitecheck
 @pytest.mark.parametrize("path", sitecheck.snippets(), ids=sitecheck.rel)
 def test_snippet_trains(path):
     namespace = sitecheck.run_snippet(path)
-    models = sitecheck.check_trained(path, namespace)
-    assert models
+    sitecheck.check_trained(path, namespace)
 
 
 def test_every_snippet_is_on_a_page():
