@@ -1,6 +1,6 @@
 """Numbers that pages show come from here: a test measures a value, checks
 the claim it supports, then records it in `docs/data/<page>.json`, which
-the page renders at build time (see macros.py).
+the page renders at build time (see tools/macros.py).
 
 Normally the stored value must equal the measurement, so a page can never
 show a stale number. `make data` (UPDATE_DATA=1) rewrites the files instead.

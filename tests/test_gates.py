@@ -13,13 +13,13 @@ def site(tmp_path):
     """A copy of the site that a test may break."""
     root = tmp_path / "site-copy"
     root.mkdir()
-    for name in ("docs", "snippets", "tests"):
+    for name in ("docs", "snippets", "tests", "tools"):
         shutil.copytree(
             sitecheck.ROOT / name,
             root / name,
             ignore=shutil.ignore_patterns("__pycache__"),
         )
-    for name in ("mkdocs.yml", "macros.py", "README.md"):
+    for name in ("mkdocs.yml", "README.md"):
         shutil.copy(sitecheck.ROOT / name, root / name)
     return root
 

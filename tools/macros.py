@@ -10,7 +10,7 @@ import json
 import math
 from pathlib import Path
 
-DATA = Path(__file__).resolve().parent / "docs" / "data"
+DATA = Path(__file__).resolve().parent.parent / "docs" / "data"
 
 
 def load_data() -> dict:
