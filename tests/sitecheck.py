@@ -12,6 +12,7 @@ pymdownx.snippets preprocessor that MkDocs uses, configured from
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
@@ -52,6 +53,7 @@ class Block:
     page: Path
     lineno: int  # line of the opening fence in the page
     code: str  # after snippet expansion
+    from_snippet: bool = False  # the block includes (part of) a snippet
 
     @property
     def where(self) -> str:
@@ -188,7 +190,9 @@ def run_page(page: Path, root: Path = ROOT) -> dict:
 
     A block that shows a whole snippet file is a complete script: it is run
     as that script (once per session, shared with the snippet's own test)
-    rather than trained a second time.
+    rather than trained a second time. A block that shows sections of a
+    snippet runs with `fit` capped at two epochs: the snippet's own test
+    trains it in full, and here only the page's order is at stake.
     """
     # How each snippet reads on a page (its section markers removed).
     whole_files = {
@@ -203,13 +207,31 @@ def run_page(page: Path, root: Path = ROOT) -> dict:
             run_snippet(script, root)
             _count(root, "code blocks", "whole-script blocks")
             continue
+        short = _short_training() if block.from_snippet else contextlib.nullcontext()
         try:
-            exec(compile(block.code, block.where, "exec"), namespace)
+            with short:
+                exec(compile(block.code, block.where, "exec"), namespace)
         except Exception as error:
             message = f"{block.where}: {type(error).__name__}: {error}"
             raise SiteError(message) from error
         _count(root, "code blocks")
     return namespace
+
+
+@contextlib.contextmanager
+def _short_training(max_epochs: int = 2):
+    import keras
+
+    fit = keras.Model.fit
+
+    def short_fit(self, *args, epochs=1, **kwargs):
+        return fit(self, *args, epochs=min(epochs, max_epochs), **kwargs)
+
+    keras.Model.fit = short_fit
+    try:
+        yield
+    finally:
+        keras.Model.fit = fit
 
 
 def included(root: Path = ROOT) -> set[Path]:

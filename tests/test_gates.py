@@ -169,9 +169,11 @@ def test_stale_number(tmp_path, monkeypatch):
     import measured
 
     monkeypatch.setattr(measured, "DATA", tmp_path)
+    monkeypatch.setattr(measured, "UPDATE", False)
     monkeypatch.setattr(measured, "ROOT", tmp_path.parent)
     (tmp_path / "dropout.json").write_text('{"zero_fraction": 0.31}')
     assert measured.record("dropout", "zero_fraction", 0.31) == 0.31
+    assert measured.record("dropout", "zero_fraction", 0.31009) == 0.3101
     with pytest.raises(
         AssertionError,
         match=r"dropout\.json: zero_fraction is 0\.31 but measures 0\.3; run `make",

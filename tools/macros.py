@@ -19,16 +19,18 @@ def load_data() -> dict:
     }
 
 
+def pct(value: float, digits: int = 1) -> str:
+    """0.2987 -> '29.9%'."""
+    return f"{value * 100:.{digits}f}%"
+
+
+def updates_to_forget(momentum: float = 0.99, remaining: float = 0.01) -> int:
+    """Updates after which the initial value weighs less than `remaining` in a
+    moving average: the smallest n with momentum ** n < remaining."""
+    return math.floor(math.log(remaining) / math.log(momentum)) + 1
+
+
 def define_env(env):
     env.variables["data"] = load_data()
-
-    @env.filter
-    def pct(value: float, digits: int = 1) -> str:
-        """0.2987 -> '29.9%'."""
-        return f"{value * 100:.{digits}f}%"
-
-    @env.macro
-    def updates_to_forget(momentum: float = 0.99, remaining: float = 0.01) -> int:
-        """Updates after which the initial value weighs less than `remaining`
-        in a moving average: the smallest n with momentum ** n < remaining."""
-        return math.floor(math.log(remaining) / math.log(momentum)) + 1
+    env.filter(pct)
+    env.macro(updates_to_forget)

@@ -1,0 +1,213 @@
+"""The claims of docs/batch-normalization.md, one test each."""
+
+import importlib.util
+
+import keras
+import numpy as np
+import pytest
+import sitecheck
+import tensorflow as tf
+from measured import record
+from sitecheck import ROOT, claim
+
+PAGE = "batch-normalization"
+EPSILON = 1e-3  # Keras's default
+
+
+def as_numpy(tensor):
+    return keras.ops.convert_to_numpy(tensor)
+
+
+@pytest.fixture
+def x():
+    """The page's example: four features with mean 5 and std 3."""
+    rng = np.random.default_rng(0)
+    return rng.normal(loc=5.0, scale=3.0, size=(256, 4)).astype("float32")
+
+
+def bn_layer(**kwargs):
+    keras.utils.set_random_seed(0)
+    return keras.layers.BatchNormalization(**kwargs)
+
+
+@claim("batch-normalization/parameter-count")
+def test_parameter_count():
+    script = sitecheck.run_snippet(ROOT / "snippets/batch-normalization/on_inputs.py")
+    bn = script["model"].layers[0]
+    assert isinstance(bn, keras.layers.BatchNormalization)
+    features = bn.gamma.shape[0]
+    trainable = sum(int(np.prod(w.shape)) for w in bn.trainable_weights)
+    frozen = sum(int(np.prod(w.shape)) for w in bn.non_trainable_weights)
+    assert (features, trainable, frozen) == (30, 60, 60)
+    assert bn.count_params() == 4 * features
+    record(PAGE, "params_total", bn.count_params())
+    record(PAGE, "params_trainable", trainable)
+    record(PAGE, "params_non_trainable", frozen)
+
+
+@claim("batch-normalization/biased-variance")
+def test_biased_variance(x):
+    out = as_numpy(bn_layer()(x, training=True))
+    for ddof, matches in ((0, True), (1, False)):
+        expected = (x - x.mean(0)) / np.sqrt(x.var(0, ddof=ddof) + EPSILON)
+        assert np.allclose(out, expected, atol=1e-5) == matches
+
+
+@claim("batch-normalization/training-output-standardised")
+def test_training_output_standardised(x):
+    out = as_numpy(bn_layer()(x, training=True))
+    mean_max_abs = float(np.abs(out.mean(0)).max())
+    std = out.std(0)
+    assert mean_max_abs < 1e-5
+    assert ((std < 1) & (std > 0.9999)).all()  # just under 1: epsilon
+    record(PAGE, "training_mean_max_abs", mean_max_abs, digits=6)
+    record(PAGE, "training_std_min", float(std.min()), digits=6)
+    record(PAGE, "training_std_max", float(std.max()), digits=6)
+    # With learned gamma and beta, the output has mean beta and std ~ gamma.
+    layer = bn_layer()
+    layer.build(x.shape)
+    layer.gamma.assign(np.full(4, 2.0, "float32"))
+    layer.beta.assign(np.full(4, -1.0, "float32"))
+    out = as_numpy(layer(x, training=True))
+    np.testing.assert_allclose(out.mean(0), -1.0, atol=1e-5)
+    np.testing.assert_allclose(out.std(0), 2.0, rtol=1e-4)
+
+
+@claim("batch-normalization/inference-uses-moving")
+def test_inference_uses_moving_statistics(x):
+    layer = bn_layer()
+    layer.build(x.shape)
+    layer.moving_mean.assign(np.array([1, 2, 3, 4], "float32"))
+    layer.moving_variance.assign(np.array([4, 9, 16, 25], "float32"))
+    out = as_numpy(layer(x))
+    expected = (x - [1, 2, 3, 4]) / np.sqrt(np.array([4, 9, 16, 25]) + EPSILON)
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(as_numpy(layer.moving_mean), [1, 2, 3, 4])
+
+
+@claim("batch-normalization/moving-mean-one-update")
+def test_moving_statistics_after_one_update(x):
+    layer = bn_layer()
+    layer(x, training=True)
+    np.testing.assert_allclose(as_numpy(layer.moving_mean), 0.01 * x.mean(0), rtol=1e-5)
+    np.testing.assert_allclose(
+        as_numpy(layer.moving_variance), 0.99 + 0.01 * x.var(0), rtol=1e-5
+    )
+
+
+def updates_to_forget(momentum, remaining):
+    spec = importlib.util.spec_from_file_location("macros", ROOT / "tools/macros.py")
+    macros = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(macros)
+    return macros.updates_to_forget(momentum, remaining)
+
+
+@claim("batch-normalization/updates-to-forget")
+def test_updates_to_forget():
+    n = updates_to_forget(0.99, 0.01)
+    assert 0.99**n < 0.01 <= 0.99 ** (n - 1)
+    # The real layer agrees: feed batches whose mean is 100.
+    layer = bn_layer()
+    batch = np.full((4, 1), 100.0, "float32")
+    for _ in range(n - 1):
+        layer(batch, training=True)
+    assert 1 - float(as_numpy(layer.moving_mean)[0]) / 100 >= 0.01 - 1e-4
+    layer(batch, training=True)
+    assert 1 - float(as_numpy(layer.moving_mean)[0]) / 100 < 0.01
+    # The numbers the page derives from the scripts' training run.
+    script = sitecheck.run_snippet(ROOT / "snippets/batch-normalization/on_inputs.py")
+    record(PAGE, "train_examples", len(script["x_train"]))
+    record(PAGE, "train_epochs", len(script["history"].history["loss"]))
+
+
+@claim("batch-normalization/normalization-layer-exact")
+def test_normalization_layer_exact():
+    script = sitecheck.run_snippet(ROOT / "snippets/batch-normalization/on_inputs.py")
+    x_train = script["x_train"].astype("float32")
+    scaler = keras.layers.Normalization()
+    scaler.adapt(x_train)
+    out = as_numpy(scaler(x_train))
+    np.testing.assert_allclose(out.mean(0), 0, atol=1e-4)
+    np.testing.assert_allclose(out.std(0), 1, atol=1e-4)
+    assert x_train.var(0).max() > 1e5  # "in the hundreds of thousands"
+
+
+@claim("batch-normalization/bias-cancelled")
+def test_bias_cancelled_by_batch_normalization():
+    keras.utils.set_random_seed(0)
+    x = tf.constant(np.random.default_rng(0).normal(size=(32, 5)), dtype="float32")
+    dense = keras.layers.Dense(8)
+    bn = keras.layers.BatchNormalization()
+    dense.build(x.shape)
+    dense.bias.assign(np.linspace(-3, 3, 8).astype("float32"))
+    with tf.GradientTape() as tape:
+        out = bn(dense(x), training=True)
+        loss = tf.reduce_sum(out**2 * np.arange(8, dtype="float32"))
+    gradient = tape.gradient(loss, dense.bias)
+    np.testing.assert_allclose(as_numpy(gradient), 0, atol=1e-3)
+    dense.bias.assign(np.zeros(8, "float32"))
+    fresh = keras.layers.BatchNormalization()
+    np.testing.assert_allclose(
+        as_numpy(fresh(dense(x), training=True)), as_numpy(out), atol=1e-4
+    )
+
+
+@claim("batch-normalization/axis-channels-last")
+def test_axis_channels_last():
+    images = np.random.default_rng(0).normal(2.0, 3.0, size=(8, 5, 5, 3))
+    layer = bn_layer()
+    out = as_numpy(layer(images.astype("float32"), training=True))
+    assert layer.moving_mean.shape == (3,)
+    assert layer.count_params() == 12
+    np.testing.assert_allclose(out.mean(axis=(0, 1, 2)), 0, atol=1e-5)
+    np.testing.assert_allclose(out.std(axis=(0, 1, 2)), 1, atol=1e-3)
+
+
+@claim("batch-normalization/frozen-runs-inference")
+def test_frozen_layer_runs_in_inference_mode(x):
+    layer = bn_layer(trainable=False)
+    layer.build(x.shape)
+    np.testing.assert_array_equal(
+        as_numpy(layer(x, training=True)), as_numpy(layer(x, training=False))
+    )
+    np.testing.assert_array_equal(as_numpy(layer.moving_mean), 0)
+    # Inside fit too: the frozen layer's moving statistics never move.
+    model = keras.Sequential(
+        [keras.Input(shape=(4,)), bn_layer(trainable=False), keras.layers.Dense(1)]
+    )
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(x, x.sum(1), epochs=2, verbose=0)
+    np.testing.assert_array_equal(as_numpy(model.layers[0].moving_mean), 0)
+    np.testing.assert_array_equal(as_numpy(model.layers[0].moving_variance), 1)
+
+
+@claim("batch-normalization/batch-of-one")
+def test_batch_of_one_outputs_beta(x):
+    layer = bn_layer()
+    layer.build(x.shape)
+    layer.beta.assign(np.array([0.5, -1, 2, 0], "float32"))
+    np.testing.assert_allclose(
+        as_numpy(layer(x[:1], training=True)), [[0.5, -1, 2, 0]], atol=1e-6
+    )
+
+
+@claim("batch-normalization/batch-of-two")
+def test_batch_of_two_gives_plus_minus_one(x):
+    out = as_numpy(bn_layer()(x[:2], training=True))
+    np.testing.assert_allclose(np.abs(out), 1, atol=0.01)
+    np.testing.assert_array_equal(np.sign(out[0]), -np.sign(out[1]))
+
+
+@claim("batch-normalization/batch-size-inference")
+def test_batch_size_only_matters_in_training_mode():
+    script = sitecheck.run_snippet(ROOT / "snippets/batch-normalization/on_inputs.py")
+    model, x_test = script["model"], script["x_test"]
+    one = model.predict(x_test, batch_size=1, verbose=0)
+    many = model.predict(x_test, batch_size=64, verbose=0)
+    np.testing.assert_allclose(one, many, rtol=1e-4, atol=1e-4)
+    # Training mode, on a clone so that the snippet's model stays untouched.
+    clone = keras.models.clone_model(model)
+    clone.set_weights(model.get_weights())
+    alone = as_numpy(clone(x_test[:8], training=True))[0]
+    mixed = as_numpy(clone(x_test[[0, *range(50, 57)]], training=True))[0]
+    assert not np.allclose(alone, mixed, atol=1e-3)

@@ -1,0 +1,201 @@
+"""The claims of docs/dropout.md, one test each."""
+
+import keras
+import numpy as np
+import pytest
+import sitecheck
+from measured import record
+from sitecheck import ROOT, claim
+
+N = 1_000_000  # elements per measurement
+RATE = 0.3
+
+
+def as_numpy(tensor):
+    return keras.ops.convert_to_numpy(tensor)
+
+
+@pytest.fixture
+def x():
+    return np.random.default_rng(0).uniform(0.5, 1.5, size=(N,)).astype("float32")
+
+
+@pytest.fixture
+def dropped(x):
+    keras.utils.set_random_seed(0)
+    return as_numpy(keras.layers.Dropout(RATE)(x, training=True))
+
+
+@claim("dropout/zero-fraction")
+def test_zero_fraction(dropped):
+    fraction = float(np.mean(dropped == 0))
+    tolerance = 4 * np.sqrt(RATE * (1 - RATE) / N)  # 4 binomial standard deviations
+    assert abs(fraction - RATE) < tolerance
+    record("dropout", "zero_fraction", fraction)
+
+
+@claim("dropout/kept-scaled")
+def test_kept_values_scaled(x, dropped):
+    kept = dropped != 0
+    np.testing.assert_allclose(dropped[kept], x[kept] / (1 - RATE), rtol=1e-6)
+
+
+@claim("dropout/mean-preserved")
+def test_mean_preserved(x, dropped):
+    error = abs(float(dropped.mean() / x.mean()) - 1)
+    assert error < 0.005
+    record("dropout", "mean_relative_error", error)
+
+
+@claim("dropout/identity-at-inference")
+def test_identity_at_inference(x):
+    layer = keras.layers.Dropout(RATE)
+    np.testing.assert_array_equal(as_numpy(layer(x)), x)
+    np.testing.assert_array_equal(as_numpy(layer(x, training=False)), x)
+
+
+@claim("dropout/no-weights")
+def test_no_weights(x):
+    layer = keras.layers.Dropout(RATE)
+    layer(x[:10], training=True)
+    assert layer.weights == []
+    no_op = keras.layers.Dropout(0.0)
+    np.testing.assert_array_equal(as_numpy(no_op(x, training=True)), x)
+
+
+@claim("dropout/fused-activation-identical")
+def test_fused_and_separate_activation_identical():
+    fused = sitecheck.run_snippet(ROOT / "snippets/dropout/on_inputs.py")
+    separate = sitecheck.run_snippet(
+        ROOT / "snippets/dropout/on_inputs_activation_layer.py"
+    )
+    np.testing.assert_allclose(
+        fused["model"].predict(fused["x_test"], verbose=0),
+        separate["model"].predict(separate["x_test"], verbose=0),
+        rtol=1e-5,
+    )
+    assert fused["test_mae"] == pytest.approx(separate["test_mae"], rel=1e-5)
+
+
+@claim("dropout/evaluate-deterministic")
+def test_evaluate_deterministic():
+    script = sitecheck.run_snippet(ROOT / "snippets/dropout/on_inputs.py")
+    model, x, y = script["model"], script["x_test"], script["y_test"]
+    assert model.evaluate(x, y, verbose=0) == model.evaluate(x, y, verbose=0)
+    first = as_numpy(model(x, training=True))
+    second = as_numpy(model(x, training=True))
+    assert not np.allclose(first, second)
+
+
+@claim("dropout/noise-shape-shares-mask")
+def test_noise_shape_shares_mask():
+    sequences = np.ones((64, 4, 3), dtype="float32")
+    layer = keras.layers.Dropout(0.5, noise_shape=(None, 1, 3), seed=1)
+    out = as_numpy(layer(sequences, training=True))
+    # Along the time axis, every value equals the first time step's.
+    np.testing.assert_array_equal(out, np.broadcast_to(out[:, :1, :], out.shape))
+    assert 0 < np.mean(out == 0) < 1
+
+
+@claim("dropout/seed-reproducible")
+def test_seed_reproducible():
+    x = np.ones((100, 10), dtype="float32")
+    first, twin = keras.layers.Dropout(0.5, seed=7), keras.layers.Dropout(0.5, seed=7)
+    mask = as_numpy(first(x, training=True))
+    np.testing.assert_array_equal(mask, as_numpy(twin(x, training=True)))
+    assert not np.array_equal(mask, as_numpy(first(x, training=True)))
+
+
+RELATIVES = [
+    keras.layers.SpatialDropout1D(RATE),
+    keras.layers.SpatialDropout2D(RATE),
+    keras.layers.SpatialDropout3D(RATE),
+    keras.layers.GaussianDropout(RATE),
+    keras.layers.AlphaDropout(RATE),
+    keras.layers.GaussianNoise(0.1),
+]
+
+
+@claim("dropout/relatives-identity-at-inference")
+@pytest.mark.parametrize("layer", RELATIVES, ids=lambda layer: type(layer).__name__)
+def test_relatives_identity_at_inference(layer):
+    rank = {"SpatialDropout1D": 3, "SpatialDropout2D": 4, "SpatialDropout3D": 5}
+    shape = (2, 3, 4, 5, 6)[: rank.get(type(layer).__name__, 2)]
+    x = np.random.default_rng(0).normal(size=shape).astype("float32")
+    np.testing.assert_array_equal(as_numpy(layer(x)), x)
+    assert not np.array_equal(as_numpy(layer(x, training=True)), x)
+
+
+@claim("dropout/spatial-drops-channels")
+def test_spatial_dropout_drops_whole_channels():
+    maps = np.ones((16, 6, 6, 8), dtype="float32")
+    out = as_numpy(keras.layers.SpatialDropout2D(0.5, seed=3)(maps, training=True))
+    per_channel = out.reshape(16, 36, 8)
+    # Each (example, channel) map is constant: all zero or all 1 / (1 - 0.5).
+    np.testing.assert_array_equal(per_channel, per_channel[:, :1, :].repeat(36, axis=1))
+    assert set(np.unique(out)) == {0.0, 2.0}
+
+
+@claim("dropout/gaussian-dropout-std")
+def test_gaussian_dropout_std(x):
+    keras.utils.set_random_seed(0)
+    factor = as_numpy(keras.layers.GaussianDropout(RATE)(x, training=True)) / x
+    expected = np.sqrt(RATE / (1 - RATE))
+    assert float(factor.mean()) == pytest.approx(1.0, abs=0.005)
+    assert float(factor.std()) == pytest.approx(expected, rel=0.01)
+    record("dropout", "gaussian_dropout_std", float(factor.std()))
+
+
+@claim("dropout/alpha-dropout-keeps-moments")
+def test_alpha_dropout_keeps_mean_and_variance():
+    keras.utils.set_random_seed(0)
+    x = np.random.default_rng(0).normal(size=(N,)).astype("float32")
+    alpha = as_numpy(keras.layers.AlphaDropout(RATE)(x, training=True))
+    plain = as_numpy(keras.layers.Dropout(RATE)(x, training=True))
+    assert abs(float(alpha.mean())) < 0.01
+    assert float(alpha.std()) == pytest.approx(1.0, abs=0.01)
+    assert float(plain.std()) == pytest.approx(np.sqrt(1 / (1 - RATE)), abs=0.01)
+
+
+@claim("dropout/gaussian-noise-std")
+def test_gaussian_noise_std(x):
+    keras.utils.set_random_seed(0)
+    noise = as_numpy(keras.layers.GaussianNoise(0.2)(x, training=True)) - x
+    assert abs(float(noise.mean())) < 0.002
+    assert float(noise.std()) == pytest.approx(0.2, rel=0.01)
+
+
+def small_bn_model(dropout):
+    keras.utils.set_random_seed(0)
+    return keras.Sequential(
+        [
+            keras.Input(shape=(4,)),
+            keras.layers.Dense(8),
+            keras.layers.BatchNormalization(),
+            dropout,
+            keras.layers.Dense(1),
+        ]
+    )
+
+
+@claim("dropout/training-true-updates-bn")
+def test_training_true_updates_batch_normalization():
+    model = small_bn_model(keras.layers.Dropout(0.5))
+    bn = model.layers[1]
+    x = np.random.default_rng(0).normal(3.0, 2.0, size=(32, 4)).astype("float32")
+    before = as_numpy(bn.moving_mean).copy()
+    model(x, training=True)
+    assert not np.allclose(as_numpy(bn.moving_mean), before)
+
+
+@claim("dropout/mc-dropout-layer")
+def test_mc_dropout_layer():
+    script = sitecheck.run_snippet(ROOT / "snippets/dropout/monte_carlo.py")
+    model, x = script["model"], script["x_test"]
+    bn = model.layers[1]
+    assert isinstance(bn, keras.layers.BatchNormalization)
+    before = as_numpy(bn.moving_mean).copy()
+    first, second = as_numpy(model(x)), as_numpy(model(x))
+    assert not np.allclose(first, second)  # dropout stays on...
+    np.testing.assert_array_equal(as_numpy(bn.moving_mean), before)  # ...BN does not
+    assert (script["spread"] > 0).all()

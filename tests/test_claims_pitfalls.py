@@ -1,0 +1,108 @@
+"""The claims of docs/pitfalls.md, one test each."""
+
+import contextlib
+import io
+import warnings
+
+import keras
+import numpy as np
+import sitecheck
+from measured import record
+from sitecheck import ROOT, claim
+
+SNIPPET = "snippets/pitfalls/input_shape.py"
+
+
+def as_numpy(tensor):
+    return keras.ops.convert_to_numpy(tensor)
+
+
+@claim("pitfalls/input-shape-unbuilt")
+def test_input_shape_on_second_layer_leaves_model_unbuilt():
+    # Run the page's block exactly as shown, in a fresh Keras session.
+    code = sitecheck.expand(f'--8<-- "{SNIPPET}:broken"', SNIPPET)
+    keras.backend.clear_session()
+    printed = io.StringIO()
+    namespace = {"keras": keras}  # the page imports it in the block before
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with contextlib.redirect_stdout(printed):
+            exec(compile(code, SNIPPET, "exec"), namespace)
+    assert any("input_shape" in str(w.message) for w in caught)  # "only a warning"
+    assert namespace["broken"].built is False
+    output = printed.getvalue()
+    assert "built: False" in output
+    assert "(unbuilt)" in output and "Total params: 0" in output
+    summary = output.split("built: False\n", 1)[1].rstrip()
+    record("pitfalls", "unbuilt_summary", summary)
+
+
+@claim("pitfalls/input-shape-ignored")
+def test_input_shape_on_second_layer_is_ignored():
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [
+            keras.layers.Dropout(0.3),
+            keras.layers.Dense(16, activation="relu", input_shape=[999]),
+            keras.layers.Dense(1),
+        ]
+    )
+    model.compile(optimizer="adam", loss="mse")
+    x = np.random.default_rng(0).normal(size=(64, 10)).astype("float32")
+    model.fit(x, x.sum(1), epochs=1, verbose=0)
+    assert model.built
+    assert model.layers[1].kernel.shape == (10, 16)
+
+
+@claim("pitfalls/predict-deterministic")
+def test_predict_deterministic_training_call_not():
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(4,)),
+            keras.layers.Dense(8),
+            keras.layers.BatchNormalization(),
+            keras.layers.Dropout(0.5),
+            keras.layers.Dense(1),
+        ]
+    )
+    x = np.random.default_rng(0).normal(size=(16, 4)).astype("float32")
+    np.testing.assert_array_equal(
+        model.predict(x, verbose=0), model.predict(x, verbose=0)
+    )
+    assert not np.allclose(
+        as_numpy(model(x, training=True)), as_numpy(model(x, training=True))
+    )
+
+
+@claim("pitfalls/frozen-dense-unchanged")
+def test_frozen_dense_keeps_its_weights():
+    keras.utils.set_random_seed(0)
+    frozen = keras.layers.Dense(8, trainable=False)
+    model = keras.Sequential([keras.Input(shape=(4,)), frozen, keras.layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    before = [w.copy() for w in frozen.get_weights()]
+    x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
+    model.fit(x, x.sum(1), epochs=2, verbose=0)
+    for old, new in zip(before, frozen.get_weights(), strict=True):
+        np.testing.assert_array_equal(old, new)
+    assert model.optimizer.iterations > 0
+
+
+@claim("pitfalls/frozen-dropout-still-drops")
+def test_frozen_dropout_still_drops():
+    layer = keras.layers.Dropout(0.5, trainable=False, seed=0)
+    out = as_numpy(layer(np.ones((10, 100), "float32"), training=True))
+    assert 0.3 < float(np.mean(out == 0)) < 0.7
+
+
+@claim("pitfalls/training-loss-higher-with-dropout")
+def test_training_loss_higher_than_evaluate():
+    script = sitecheck.run_snippet(ROOT / "snippets/dropout/on_inputs.py")
+    fit_loss = script["history"].history["loss"][-1]
+    evaluate_loss = script["model"].evaluate(
+        script["x_train"], script["y_train"], verbose=0
+    )[0]
+    assert evaluate_loss < fit_loss
+    record("pitfalls", "fit_loss", fit_loss, digits=0)
+    record("pitfalls", "evaluate_loss", evaluate_loss, digits=0)
