@@ -162,6 +162,8 @@ def test_keras_rate_is_the_fraction_dropped():
         out = numpy(keras.layers.Dropout(rate, seed=0)(x, training=True))
         assert abs(np.mean(out == 0) - rate) < band
         np.testing.assert_allclose(out[out != 0], 1 / (1 - rate), rtol=1e-6)
+        # and at inference, the input comes back unchanged.
+        np.testing.assert_array_equal(numpy(keras.layers.Dropout(rate)(x)), x)
 
 
 @sitecheck.claim("pytorch/keras-training-argument")
