@@ -141,7 +141,9 @@ def visit(context, base: str, page: builtsite.Page, axe) -> Visit:
     start = len(context.blocked)
     tab.goto(base + page.url, wait_until="load")
     result.math = tab.eval_on_selector_all("math", MATH_BOXES)
-    tab.screenshot(path=SCREENSHOTS / f"{page.name}.png", full_page=True)
+    tab.screenshot(
+        path=SCREENSHOTS / f"{page.name}.png", full_page=True, animations="disabled"
+    )
     rules = AXE_ALL
     for scheme, palette in SCHEMES.items():
         tab.emulate_media(color_scheme=scheme)
