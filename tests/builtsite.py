@@ -61,7 +61,7 @@ class _Parser(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.page = page
         self.heading: list | None = None  # [level, text parts, line]
-        self.config_script = False
+        self.config: list[str] | None = None  # text of the __config script
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -81,7 +81,7 @@ class _Parser(HTMLParser):
         if tag == "script" and a.get("src"):
             page.scripts.append(a["src"])
         if tag == "script" and a.get("id") == "__config":
-            self.config_script = True
+            self.config = []
         if match := self.HEADING.fullmatch(tag):
             self.heading = [int(match[1]), [], line]
 
@@ -90,14 +90,15 @@ class _Parser(HTMLParser):
             level, parts, line = self.heading
             self.page.headings.append((level, " ".join("".join(parts).split()), line))
             self.heading = None
-        if tag == "script":
-            self.config_script = False
+        if tag == "script" and self.config is not None:
+            self.page.config = json.loads("".join(self.config))
+            self.config = None
 
     def handle_data(self, data):
         if self.heading:
             self.heading[1].append(data)
-        if self.config_script:
-            self.page.config = json.loads(data)
+        if self.config is not None:
+            self.config.append(data)
 
 
 def html_files(site: Path) -> list[Path]:
