@@ -1,5 +1,6 @@
-"""Benchmark: how long the suite, the build and TensorFlow's import take, and
-how many examples the suite executes. Run it with `make bench`."""
+"""Benchmark: how long the suite, the build and TensorFlow's import take, how
+many examples the suite executes, and what each page weighs. Run it with
+`make bench`."""
 
 import json
 import os
@@ -9,6 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import builtsite
 import sitecheck
 
 ROOT = sitecheck.ROOT
@@ -38,6 +40,7 @@ def main() -> None:
         build = timed(
             sys.executable, "-m", "mkdocs", "build", "--strict", "-d", f"{tmp}/site"
         )
+        weights = page_weights(Path(tmp) / "site")
     tf_import = timed(sys.executable, "-c", "import tensorflow")
     snippets = sitecheck.snippets()
     blocks = [block for page in sitecheck.pages() for block in sitecheck.blocks(page)]
@@ -53,6 +56,38 @@ def main() -> None:
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         print(f"{name:<{width}}  {value:>8}")
+    print()
+    print(weights)
+
+
+KINDS = {".html": "HTML", ".css": "CSS", ".js": "JS"}
+
+
+def page_weights(site: Path) -> str:
+    """A table of the bytes each page loads from the site (uncompressed;
+    images excluded), by kind of file; each file counts once per page."""
+    header = ["page", *KINDS.values(), "other", "total"]
+    lines = []
+    for page in builtsite.pages(site).values():
+        sizes = dict.fromkeys(header[1:], 0)
+        for file, size in builtsite.assets(site, page).items():
+            sizes[KINDS.get(Path(file).suffix, "other")] += size
+            sizes["total"] += size
+        lines.append([page.file, *(f"{size / 1000:.1f} kB" for size in sizes.values())])
+    widths = [max(len(row[i]) for row in [header, *lines]) for i in range(len(header))]
+    table = [header, *lines]
+    rows = [
+        "  ".join(
+            cell.ljust(w) if i == 0 else cell.rjust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in table
+    ]
+    limit = builtsite.MAX_PAGE_BYTES / 1000
+    return (
+        f"page weight (limit {limit:.0f} kB; other: search index, sitemap)\n"
+        + "\n".join(rows)
+    )
 
 
 if __name__ == "__main__":

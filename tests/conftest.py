@@ -4,7 +4,29 @@ import os
 # Quiet TensorFlow's start-up logging before anything imports it.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import pytest
 import sitecheck
+
+
+@pytest.fixture(scope="session")
+def site_build(tmp_path_factory):
+    """`mkdocs build --strict` of the site, once per session:
+    (the finished process, the built site's directory)."""
+    site = tmp_path_factory.mktemp("built") / "site"
+    return sitecheck.build_site(sitecheck.ROOT, site), site
+
+
+@pytest.fixture(scope="session")
+def built_site(site_build):
+    """The directory of the built site, for the tests that read it."""
+    result, site = site_build
+    if result.returncode != 0:
+        pytest.fail(
+            "the site does not build (see test_strict_build_has_no_warnings):\n"
+            + result.stdout
+            + result.stderr
+        )
+    return site
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -1,8 +1,10 @@
 """Each gate of the suite, proven on a deliberately broken copy of the site:
 the breakage is caught, and the report names the file at fault."""
 
+import re
 import shutil
 
+import builtsite
 import pytest
 import sitecheck
 from sitecheck import SiteError
@@ -179,3 +181,128 @@ def test_stale_number(tmp_path, monkeypatch):
         match=r"dropout\.json: zero_fraction is 0\.31 but measures 0\.3; run `make",
     ):
         measured.record("dropout", "zero_fraction", 0.3)
+
+
+# Gates on the built site (tests/builtsite.py): a broken copy of the build.
+
+
+@pytest.fixture
+def built(built_site, tmp_path):
+    """A copy of the built site that a test may break."""
+    return shutil.copytree(built_site, tmp_path / "built-copy")
+
+
+def test_dangling_anchor_in_a_built_page(built):
+    edit(
+        built / "dropout" / "index.html",
+        "<h2 ",
+        '<p><a href="../batch-normalization/#nowhere">see</a></p>\n<h2 ',
+    )
+    with pytest.raises(
+        SiteError,
+        match=r"dropout/index\.html:\d+: .*no element with id 'nowhere' "
+        r"in batch-normalization/index\.html",
+    ):
+        builtsite.check_links(built)
+
+
+def test_link_to_a_missing_file_in_a_built_page(built):
+    edit(built / "index.html", "<h2 ", '<p><a href="gone/">gone</a></p>\n<h2 ')
+    with pytest.raises(
+        SiteError, match=r"index\.html:\d+: .*no file gone/ in the site"
+    ):
+        builtsite.check_links(built)
+
+
+# A page that MkDocs copies without reading it, as a notebook converted to
+# HTML is: its links, anchors and images are checked on the built site only.
+NOTEBOOK = """<!DOCTYPE html>
+<html lang="en"><head><title>Demo notebook</title></head><body>
+<h1 id="Demo-notebook">Demo notebook<a class="anchor-link" href="#Demo-notebook">
+</a></h1>
+<p>See <a href="dropout/#no-such-section">the dropout page</a>.</p>
+<h3 id="Loss">Loss</h3>
+<img src="data:image/png;base64,iVBORw0KGgo=">
+</body></html>
+"""
+
+
+def test_notebook_like_page_that_mkdocs_does_not_check(site, tmp_path, monkeypatch):
+    (site / "docs" / "notebook.html").write_text(NOTEBOOK, encoding="utf-8")
+    edit(
+        site / "docs" / "index.md",
+        "## What you will find here\n",
+        "## What you will find here\n\nA [notebook](notebook.html#Training).\n",
+    )
+    # Built as published: below a path of the host, not at its root.
+    published = "https://example.github.io/dropout-batchnorm/"
+    monkeypatch.setenv("SITE_URL", published)
+    result = sitecheck.build_site(site, tmp_path / "built")
+    assert result.returncode == 0, result.stdout + result.stderr  # MkDocs misses it
+    built = tmp_path / "built"
+    with pytest.raises(SiteError) as caught:
+        builtsite.check_links(built, published)
+    assert len(str(caught.value).splitlines()) == 3, caught.value  # title + 2
+    assert re.search(
+        r"notebook\.html:\d+: .*no element with id 'no-such-section' in "
+        r"dropout/index\.html",
+        str(caught.value),
+    ), caught.value
+    assert re.search(
+        r"\nindex\.html:\d+: .*no element with id 'Training' in notebook\.html",
+        str(caught.value),
+    ), caught.value
+    with pytest.raises(SiteError, match=r"notebook\.html:\d+: <img .* no alt text"):
+        builtsite.check_images(built)
+    with pytest.raises(
+        SiteError, match=r"notebook\.html:\d+: h3 'Loss' follows h1 \(h2 skipped\)"
+    ):
+        builtsite.check_headings(built)
+
+
+def test_page_with_two_h1_headings(built):
+    edit(built / "dropout" / "index.html", "<h2 ", "<h1>Another title</h1>\n<h2 ")
+    with pytest.raises(SiteError, match=r"dropout/index\.html: 2 h1 headings"):
+        builtsite.check_headings(built)
+
+
+def test_page_too_heavy(built):
+    page = built / "batch-normalization" / "index.html"
+    page.write_text(page.read_text() + f"<!-- {'x' * 500_000} -->\n")
+    with pytest.raises(
+        SiteError, match=r"batch-normalization/index\.html: [\d,]+ bytes \(limit"
+    ):
+        builtsite.check_weight(built)
+
+
+def test_missing_chromium_fails_on_ci_and_skips_elsewhere(tmp_path, monkeypatch):
+    from test_browser import require_chromium
+
+    missing = tmp_path / "chromium"
+    reason = f"Chromium not found at {missing}: sudo apt-get install chromium"
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match=re.escape(reason)):
+        require_chromium(missing)
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match=re.escape(reason)):
+        require_chromium(missing)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "problem"),
+    [
+        ("build --strict", "build", "not built with `mkdocs build --strict`"),
+        ("bash .ci/run", "make test", "no step runs .ci/run"),
+        ("${{ github.repository_owner }}.github.io", "me.github.io", "SITE_URL"),
+    ],
+)
+def test_publishing_workflow_that_drifted(tmp_path, old, new, problem):
+    workflow = tmp_path / builtsite.WORKFLOW
+    workflow.parent.mkdir(parents=True)
+    shutil.copy(sitecheck.ROOT / builtsite.WORKFLOW, workflow)
+    builtsite.check_workflow(tmp_path)
+    edit(workflow, old, new)
+    with pytest.raises(
+        SiteError, match=rf"\.github/workflows/pages\.yml: .*{re.escape(problem)}"
+    ):
+        builtsite.check_workflow(tmp_path)

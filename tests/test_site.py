@@ -5,15 +5,16 @@ import subprocess
 import sys
 import tomllib
 
+import builtsite
 import sitecheck
 
 
-def test_strict_build_has_no_warnings(tmp_path):
-    result = sitecheck.build_site(sitecheck.ROOT, tmp_path / "site")
+def test_strict_build_has_no_warnings(site_build):
+    result, site = site_build
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "WARNING" not in output, output
-    assert (tmp_path / "site" / "index.html").is_file()
+    assert (site / "index.html").is_file()
 
 
 def ruff(*args):
@@ -57,6 +58,13 @@ def test_ci_runs_the_readme_test_command():
     commands = re.findall(r"^(make \w+)", quick_start, flags=re.M)
     assert commands == ["make serve", "make test"], commands
     ci = (sitecheck.ROOT / ".ci" / "run").read_text()
-    assert [line for line in ci.splitlines() if line.startswith("make ")] == [
-        "make test"
-    ]
+    commands = [line for line in ci.splitlines() if line and line[0].isalpha()]
+    assert commands[-1] == "make test", commands
+    assert [line for line in commands if line.startswith("make ")] == ["make test"]
+    # Anything else it installs, the README's Quick start says to install.
+    for package in re.findall(r"apt-get install -y (\S+)", ci):
+        assert f"`sudo apt-get install {package}`" in quick_start, package
+
+
+def test_publishing_workflow_tests_and_builds_strictly():
+    builtsite.check_workflow()

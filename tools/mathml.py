@@ -11,15 +11,24 @@ import re
 
 from latex2mathml.converter import convert
 
+# latex2mathml copies \text{...} verbatim, escapes included: moving\_mean.
+MTEXT = re.compile(r"<mtext>(.*?)</mtext>", re.S)
+TEX_ESCAPE = re.compile(r"\\([_%&#$\{\}])")
 INLINE = re.compile(r'<span class="arithmatex">\\\((.+?)\\\)</span>', re.S)
 BLOCK = re.compile(r'<div class="arithmatex">\\\[(.+?)\\\]</div>', re.S)
 
 
 def to_mathml(tex: str, display: str) -> str:
     try:
-        return convert(html.unescape(tex).strip(), display=display)
+        mathml = convert(html.unescape(tex).strip(), display=display)
     except Exception as error:  # latex2mathml raises bare exceptions
         raise ValueError(f"cannot render TeX {tex!r}: {error}") from error
+    return MTEXT.sub(_unescape_text, mathml)
+
+
+def _unescape_text(match: re.Match) -> str:
+    text = TEX_ESCAPE.sub(lambda escape: html.escape(escape[1]), match[1])
+    return f"<mtext>{text}</mtext>"
 
 
 def on_page_content(html_text, page, config, files):
