@@ -8,12 +8,18 @@ import tomllib
 import sitecheck
 
 
-def test_strict_build_has_no_warnings(tmp_path):
-    result = sitecheck.build_site(sitecheck.ROOT, tmp_path / "site")
+def test_strict_build_has_no_warnings(built_site):
+    site_dir, result = built_site
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "WARNING" not in output, output
-    assert (tmp_path / "site" / "index.html").is_file()
+    assert (site_dir / "index.html").is_file()
+
+
+def test_no_page_loads_from_another_host(built_site):
+    site_dir, result = built_site
+    assert result.returncode == 0, result.stdout + result.stderr
+    sitecheck.check_no_external_assets(site_dir)
 
 
 def ruff(*args):
