@@ -125,6 +125,9 @@ async def _execute(notebook, name: str, slots: asyncio.Semaphore):
                 kernel_name=KERNELSPEC["name"],
                 allow_errors=False,
                 record_timing=False,  # no timestamps in the committed files
+                # One stdout output per cell however the kernel chunked it, so
+                # that regenerating an unchanged notebook changes nothing.
+                coalesce_streams=True,
                 resources={"metadata": {"path": workdir}},
                 # TensorFlow's C++ start-up messages go to the kernel's own
                 # stderr, not into the notebook's outputs.
