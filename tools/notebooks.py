@@ -30,8 +30,11 @@ from pathlib import Path
 
 import jupytext
 import nbformat
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+from traitlets import default
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import sitecheck  # the site's include mechanism, `expand`, and its checks
@@ -115,14 +118,24 @@ def without_outputs(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return copy
 
 
+class ThisPython(AsyncKernelManager):
+    """Kernels that run this very Python, with ipykernel's own kernel spec,
+    whatever other kernels are installed."""
+
+    @default("kernel_spec_manager")
+    def _only_the_native_kernel(self):
+        return KernelSpecManager(kernel_dirs=[])
+
+
 async def _execute(notebook, name: str, slots: asyncio.Semaphore):
     current = {}
     async with slots:
         with tempfile.TemporaryDirectory() as workdir:
             client = NotebookClient(
                 notebook,
-                timeout=CELL_TIMEOUT,
+                kernel_manager_class=ThisPython,
                 kernel_name=KERNELSPEC["name"],
+                timeout=CELL_TIMEOUT,
                 allow_errors=False,
                 record_timing=False,  # no timestamps in the committed files
                 # One stdout output per cell however the kernel chunked it, so
@@ -278,7 +291,11 @@ def main(topics: list[str]) -> int:
         return 2
     if topics:
         chosen = {topic: chosen[topic] for topic in topics}
-    generated = {rel(target(s)): generate(s) for s in chosen.values()}
+    try:
+        generated = {rel(target(s)): generate(s) for s in chosen.values()}
+    except SiteError as error:
+        print(error, file=sys.stderr)
+        return 1
     failed = 0
     for name, result in execute(generated).items():
         if isinstance(result, SiteError):
