@@ -3,8 +3,9 @@
 #
 # This notebook trains a classifier whose first layer is
 # `keras.layers.BatchNormalization`, on raw features of very different scales,
-# and then looks at what the layer learned: its moving statistics. Its code
-# cells are the scripts that the site's Batch Normalization page shows.
+# and then looks at what the layer learned: its moving statistics. The data,
+# the model and the training are the code that the site's Batch Normalization
+# page shows, from the same script.
 #
 # **Run it yourself.** On the site, download the notebook with the download
 # button at the top of the page, then either

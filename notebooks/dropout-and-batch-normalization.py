@@ -101,6 +101,7 @@ assert not same(first, second) and not same(before, after)
 model.set_weights(saved_weights)  # the moving statistics are weights too
 restored = model.predict(sample, verbose=0)
 print("weights restored; predict: same output as before?", same(before, restored))
+assert same(before, restored)
 
 # %% [markdown]
 # ## Sampling dropout without touching the moving statistics
@@ -110,7 +111,8 @@ print("weights restored; predict: same output as before?", same(before, restored
 # `BatchNormalization` layer runs in inference mode even when called with
 # `training=True`, while `Dropout` still draws its masks. The plot shows 100
 # such predictions for each of the 8 test examples, and the one `predict`
-# gives; where a box straddles 0, dropout alone changes the predicted class.
+# gives. Where the draws fall on both sides of 0, dropout alone changes the
+# predicted class.
 
 # %%
 import matplotlib.pyplot as plt
