@@ -22,7 +22,7 @@ def site(tmp_path):
         shutil.copytree(
             sitecheck.ROOT / name,
             root / name,
-            ignore=shutil.ignore_patterns("__pycache__"),
+            ignore=shutil.ignore_patterns("__pycache__", ".ruff_cache"),
         )
     for name in ("mkdocs.yml", "README.md"):
         shutil.copy(sitecheck.ROOT / name, root / name)
