@@ -251,3 +251,17 @@ def test_page_that_loads_from_a_cdn(tmp_path):
     )
     assert "index.html: <link rel='stylesheet'>: https://fonts.googleapis" in report
     assert "keras.io" not in report
+
+
+def test_notebook_cell_that_raises():
+    notebook = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("# Broken"),
+            nbformat.v4.new_code_cell("print('fine')"),
+            nbformat.v4.new_code_cell("1 / 0"),
+        ]
+    )
+    name = "docs/notebooks/broken.ipynb"
+    result = notebooks.execute({name: notebook})[name]
+    assert isinstance(result, SiteError), result
+    assert str(result).startswith(f"{name}: cell 3: ZeroDivisionError"), result
