@@ -79,13 +79,16 @@ for i in np.argsort(variance)[[0, 1, 2, -3, -2, -1]]:
 # The features that vary most have moving statistics close to their own. The
 # features that vary least keep a moving variance of about what is left of the
 # initial 1, far more than their own: at inference, the layer divides them by
-# a larger number than it did while training. The plots show all 30 features;
-# points on the diagonal are statistics the layer has learned.
+# a larger number than it did while training. The plots show all 30 features:
+# points on the diagonal are statistics the layer has learned, and the dashed
+# line is what is left of the initial variance.
 
 # %%
 import matplotlib.pyplot as plt
 
 figure, axes = plt.subplots(2, 1, figsize=(6.4, 8.4))
+initial = 0.99**updates  # what is left of the initial variance, 1
+axes[1].axhline(initial, color="C3", linestyle="--", label="0.99 ** updates")
 for axis, learned, actual, name in [
     (axes[0], moving_mean, mean, "mean"),
     (axes[1], moving_variance, variance, "variance"),

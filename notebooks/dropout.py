@@ -96,6 +96,7 @@ curve.legend()
 spread.hist(training_mse, bins=12, color="C0", label="training mode, 50 masks")
 spread.axvline(inference_mse, color="C3", linewidth=2, label="inference mode")
 spread.set(title="Trained model, training set", xlabel="MSE", ylabel="masks")
-spread.legend()
+spread.set_ylim(top=spread.get_ylim()[1] * 1.4)  # room for the legend
+spread.legend(loc="upper right")
 figure.tight_layout()
 plt.show()
