@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 export NO_MKDOCS_2_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: serve test bench data lock
+.PHONY: serve test bench data notebooks lock
 
 serve: $(STAMP)
 	$(BIN)/mkdocs serve
@@ -26,6 +26,13 @@ bench: $(STAMP)
 # to the code that produces them; `make test` fails while they are stale.
 data: $(STAMP)
 	UPDATE_DATA=1 $(BIN)/pytest -q -m claim
+
+# Regenerate docs/notebooks/*.ipynb from notebooks/*.py, executing each one
+# from a clean kernel, after a change to a notebook source or to a snippet it
+# includes; `make test` fails while they are stale. Commit the result.
+# `make notebooks NOTEBOOKS=dropout` regenerates one.
+notebooks: $(STAMP)
+	$(BIN)/python tools/notebooks.py $(NOTEBOOKS)
 
 $(STAMP): requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 12))' || \

@@ -21,6 +21,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from functools import cache
+from html.parser import HTMLParser
 from pathlib import Path
 
 import markdown
@@ -378,3 +379,87 @@ def check_claims(root: Path = ROOT) -> None:
     ]
     if problems:
         raise SiteError("\n".join(problems))
+
+
+# The built site loads everything from its own files: no script, stylesheet,
+# font, image or frame from another host (no CDN), on any page.
+EXTERNAL_URL = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:)?//", re.I)
+CSS_URL = re.compile(r"""url\(\s*['"]?([^'")\s]+)|@import\s+['"]([^'"]+)""", re.I)
+SCRIPT_URL = re.compile(r"https?://[^\s'\"<>]+")
+NAMESPACES = ("http://www.w3.org/",)  # SVG/XML namespace names: never fetched
+LOADED_BY = {  # element: attributes whose URL the browser fetches
+    "script": ("src",),
+    "img": ("src", "srcset"),
+    "iframe": ("src",),
+    "frame": ("src",),
+    "embed": ("src",),
+    "source": ("src", "srcset"),
+    "track": ("src",),
+    "audio": ("src",),
+    "video": ("src", "poster"),
+    "object": ("data",),
+    "input": ("src",),
+}
+LINKS_NOT_LOADED = {"canonical", "alternate", "prev", "next", "edit", "author"}
+
+
+class _ExternalAssets(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+        self._inside: str | None = None
+
+    def _url(self, what: str, url: str) -> None:
+        if EXTERNAL_URL.match(url) and not url.strip().startswith(NAMESPACES):
+            self.found.append(f"{what}: {url.strip()}")
+
+    def _css(self, what: str, css: str) -> None:
+        for match in CSS_URL.finditer(css):
+            self._url(what, match[1] or match[2])
+
+    def handle_starttag(self, tag, attrs):
+        attrs = {name: value or "" for name, value in attrs}
+        for name in LOADED_BY.get(tag, ()):
+            if name in attrs:
+                for url in attrs[name].split(","):  # srcset: "url 2x, url 3x"
+                    self._url(f"<{tag} {name}>", url.strip().split(" ")[0])
+        rel = set(attrs.get("rel", "").lower().split())
+        if tag == "link" and "href" in attrs and not rel & LINKS_NOT_LOADED:
+            self._url(f"<link rel={attrs.get('rel', '')!r}>", attrs["href"])
+        if tag == "script":  # a loader may keep its URL in a data- attribute
+            for name, value in attrs.items():
+                for url in SCRIPT_URL.findall(value):
+                    self._url(f"<script {name}>", url)
+        if "style" in attrs:
+            self._css(f"<{tag} style>", attrs["style"])
+        self._inside = tag if tag in ("script", "style") else None
+
+    def handle_endtag(self, tag):
+        self._inside = None
+
+    def handle_data(self, data):
+        if self._inside == "style":
+            self._css("<style>", data)
+        elif self._inside == "script":
+            for url in SCRIPT_URL.findall(data):
+                self._url("<script> code", url)
+
+
+def external_assets(html_text: str) -> list[str]:
+    """What a page would load from another host."""
+    parser = _ExternalAssets()
+    parser.feed(html_text)
+    return parser.found
+
+
+def check_no_external_assets(site_dir: Path) -> None:
+    problems = [
+        f"{page.relative_to(site_dir)}: {asset}"
+        for page in sorted(site_dir.rglob("*.html"))
+        for asset in external_assets(page.read_text(encoding="utf-8"))
+    ]
+    if problems:
+        raise SiteError(
+            "built pages load from other hosts (serve the file from the site):\n"
+            + "\n".join(problems)
+        )

@@ -3,11 +3,16 @@ the breakage is caught, and the report names the file at fault."""
 
 import re
 import shutil
+import sys
 
 import builtsite
+import nbformat
 import pytest
 import sitecheck
 from sitecheck import SiteError
+
+sys.path.insert(0, str(sitecheck.ROOT / "tools"))
+import notebooks
 
 
 @pytest.fixture
@@ -15,11 +20,11 @@ def site(tmp_path):
     """A copy of the site that a test may break."""
     root = tmp_path / "site-copy"
     root.mkdir()
-    for name in ("docs", "snippets", "tests", "tools"):
+    for name in ("docs", "notebooks", "snippets", "tests", "tools"):
         shutil.copytree(
             sitecheck.ROOT / name,
             root / name,
-            ignore=shutil.ignore_patterns("__pycache__"),
+            ignore=shutil.ignore_patterns("__pycache__", ".ruff_cache"),
         )
     for name in ("mkdocs.yml", "README.md"):
         shutil.copy(sitecheck.ROOT / name, root / name)
@@ -44,8 +49,13 @@ def test_the_unbroken_copy_passes(site, tmp_path):
     for page in sitecheck.pages(site):
         sitecheck.check_fences(page, site)
     sitecheck.check_no_orphans(site)
+    for source in notebooks.sources(site):
+        notebooks.check_in_sync(source, site)
+        notebooks.check_executed(notebooks.target(source, site), site)
     result = sitecheck.build_site(site, tmp_path / "built")
     assert result.returncode == 0, result.stdout + result.stderr
+    notebooks.check_pages(tmp_path / "built", site)
+    sitecheck.check_no_external_assets(tmp_path / "built")
 
 
 def test_missing_snippet_file(site, tmp_path):
@@ -136,7 +146,11 @@ def test_broken_anchor(site, tmp_path):
 def test_dead_link(site, tmp_path):
     page = site / "docs" / "index.md"
     edit(page, "(dropout.md)", "(droput.md)")
-    assert_build_fails(site, tmp_path, "index.md", "droput.md")
+    # A notebook page is a page too: a link to one that does not exist fails.
+    edit(page, "(notebooks/dropout.ipynb)", "(notebooks/droput.ipynb)")
+    assert_build_fails(
+        site, tmp_path, "index.md", "'droput.md'", "'notebooks/droput.ipynb'"
+    )
 
 
 def test_claim_without_a_test(site):
@@ -306,3 +320,77 @@ def test_publishing_workflow_that_drifted(tmp_path, old, new, problem):
         SiteError, match=rf"\.github/workflows/pages\.yml: .*{re.escape(problem)}"
     ):
         builtsite.check_workflow(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("path", "old", "new"),
+    [
+        # The notebook's source changed...
+        ("notebooks/dropout.py", "# ## The model\n", "# ## The network\n"),
+        # ...or a snippet section that it includes did.
+        ("snippets/dropout/after_hidden.py", "# Zeroes each", "# Sets each"),
+    ],
+    ids=["source", "included snippet"],
+)
+def test_notebook_not_regenerated(site, path, old, new):
+    edit(site / path, old, new)
+    with pytest.raises(
+        SiteError,
+        match=r"docs/notebooks/dropout\.ipynb: cell \d+ differs from what "
+        r"notebooks/dropout\.py makes; run `make notebooks`",
+    ):
+        notebooks.check_in_sync(site / "notebooks" / "dropout.py", site)
+
+
+def test_notebook_include_that_does_not_resolve(site):
+    source = site / "notebooks" / "dropout.py"
+    edit(source, "after_hidden.py:model", "after_hidden.py:modle")
+    with pytest.raises(SiteError, match=r"notebooks/dropout\.py:\d+: .*'modle'"):
+        notebooks.generate(source, site)
+
+
+def test_notebook_committed_without_outputs(site):
+    path = site / "docs" / "notebooks" / "dropout.ipynb"
+    nbformat.write(notebooks.without_outputs(nbformat.read(path, as_version=4)), path)
+    notebooks.check_in_sync(site / "notebooks" / "dropout.py", site)  # sources agree
+    with pytest.raises(
+        SiteError, match=r"docs/notebooks/dropout\.ipynb: cell \d+ has execution count"
+    ):
+        notebooks.check_executed(path, site)
+
+
+def test_page_that_loads_from_a_cdn(tmp_path):
+    from mkdocs_jupyter.mathjax import mathjax_script
+
+    # What mkdocs-jupyter adds to every page unless configured not to: a
+    # loader whose script comes from a CDN. And a web font, the classic way.
+    page = tmp_path / "notebooks" / "dropout" / "index.html"
+    page.parent.mkdir(parents=True)
+    page.write_text(f"<html><body><p>Text</p>{mathjax_script()}</body></html>")
+    font = tmp_path / "index.html"
+    font.write_text(
+        '<link rel="stylesheet" href="https://fonts.googleapis.com/css?family=Roboto">'
+        '<a href="https://keras.io/">an ordinary link, allowed</a>'
+    )
+    with pytest.raises(SiteError) as caught:
+        sitecheck.check_no_external_assets(tmp_path)
+    report = str(caught.value)
+    assert (
+        "notebooks/dropout/index.html: <script data-mkdocs-jupyter-mathjax>" in report
+    )
+    assert "index.html: <link rel='stylesheet'>: https://fonts.googleapis" in report
+    assert "keras.io" not in report
+
+
+def test_notebook_cell_that_raises():
+    notebook = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("# Broken"),
+            nbformat.v4.new_code_cell("print('fine')"),
+            nbformat.v4.new_code_cell("1 / 0"),
+        ]
+    )
+    name = "docs/notebooks/broken.ipynb"
+    result = notebooks.execute({name: notebook})[name]
+    assert isinstance(result, SiteError), result
+    assert str(result).startswith(f"{name}: cell 3: ZeroDivisionError"), result

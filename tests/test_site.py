@@ -17,6 +17,10 @@ def test_strict_build_has_no_warnings(site_build):
     assert (site / "index.html").is_file()
 
 
+def test_no_page_loads_from_another_host(built_site):
+    sitecheck.check_no_external_assets(built_site)
+
+
 def ruff(*args):
     return subprocess.run(
         [sys.executable, "-m", "ruff", *args],  # the whole repository
