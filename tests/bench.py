@@ -66,13 +66,15 @@ KINDS = {".html": "HTML", ".css": "CSS", ".js": "JS"}
 def page_weights(site: Path) -> str:
     """A table of the bytes each page loads from the site (uncompressed;
     images excluded), by kind of file; each file counts once per page."""
-    header = ["page", *KINDS.values(), "other", "total"]
+    header = ["page", *KINDS.values(), "budgeted", "other"]
     lines = []
     for page in builtsite.pages(site).values():
         sizes = dict.fromkeys(header[1:], 0)
         for file, size in builtsite.assets(site, page).items():
-            sizes[KINDS.get(Path(file).suffix, "other")] += size
-            sizes["total"] += size
+            kind = KINDS.get(Path(file).suffix, "other")
+            sizes[kind] += size
+            if kind != "other":
+                sizes["budgeted"] += size
         lines.append([page.file, *(f"{size / 1000:.1f} kB" for size in sizes.values())])
     widths = [max(len(row[i]) for row in [header, *lines]) for i in range(len(header))]
     table = [header, *lines]
@@ -85,8 +87,8 @@ def page_weights(site: Path) -> str:
     ]
     limit = builtsite.MAX_PAGE_BYTES / 1000
     return (
-        f"page weight (limit {limit:.0f} kB; other: search index, sitemap)\n"
-        + "\n".join(rows)
+        f"page weight (budgeted = HTML + CSS + JS, limit {limit:.0f} kB; "
+        "other = data the page reads: search index, sitemap)\n" + "\n".join(rows)
     )
 
 
