@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 export NO_MKDOCS_2_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: serve test bench data lock
+.PHONY: serve test bench data experiments figures lock
 
 serve: $(STAMP)
 	$(BIN)/mkdocs serve
@@ -26,6 +26,17 @@ bench: $(STAMP)
 # to the code that produces them; `make test` fails while they are stale.
 data: $(STAMP)
 	UPDATE_DATA=1 $(BIN)/pytest -q -m claim
+
+# Train every variant of every experiment of the results page and write
+# docs/data/results.json (several minutes on two cores), then redraw the
+# figures from it.
+experiments: $(STAMP)
+	$(BIN)/python -m experiments.run
+	$(BIN)/python -m experiments.figures
+
+# Redraw docs/figures/*.svg from docs/data/results.json, without training.
+figures: $(STAMP)
+	$(BIN)/python -m experiments.figures
 
 $(STAMP): requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 12))' || \
