@@ -24,7 +24,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from experiments.results import read
+from experiments.results import ResultsError, read
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "docs" / "data" / "results.json"
@@ -51,14 +51,13 @@ STYLE = {
 }
 # Okabe & Ito's palette, distinguishable with the common colour-vision
 # deficiencies.
-BLACK, ORANGE, SKY, GREEN, BLUE, VERMILION, PURPLE = (
+BLACK, ORANGE, SKY, GREEN, BLUE, VERMILION = (
     "#000000",
     "#E69F00",
     "#56B4E9",
     "#009E73",
     "#0072B2",
     "#D55E00",
-    "#CC79A7",
 )
 OPTIMIZERS = {"adam": "Adam", "sgd": "SGD"}
 LABELS = {
@@ -132,37 +131,21 @@ def dropout_curves(results: dict) -> Figure:
 
 def unscaled_inputs(results: dict) -> Figure:
     """Unscaled or standardised features, with or without BN on the inputs."""
+    raw = ("placements", "breast_cancer_raw")
+    scaled = ("scaling", "breast_cancer_scaled")
+    first = "BatchNormalization first"
     setups = (
-        ("placements", "breast_cancer_raw", "baseline", "unscaled", VERMILION, "-"),
-        (
-            "placements",
-            "breast_cancer_raw",
-            "bn_inputs",
-            "unscaled, BatchNormalization first",
-            BLUE,
-            "-",
-        ),
-        ("scaling", "breast_cancer_scaled", "baseline", "StandardScaler", ORANGE, "--"),
-        (
-            "scaling",
-            "breast_cancer_scaled",
-            "bn_inputs",
-            "StandardScaler, BatchNormalization first",
-            GREEN,
-            "--",
-        ),
+        (*raw, "baseline", "unscaled", VERMILION, "-"),
+        (*raw, "bn_inputs", f"unscaled, {first}", BLUE, "-"),
+        (*scaled, "baseline", "StandardScaler", ORANGE, "--"),
+        (*scaled, "bn_inputs", f"StandardScaler, {first}", GREEN, "--"),
     )
     figure = Figure(figsize=(9, 3.4), layout="constrained")
     axes = figure.subplots(1, 2)
     for ax, key in zip(axes, ("val_loss", "val_accuracy"), strict=True):
         for experiment, dataset, variant, label, colour, style in setups:
-            band(
-                ax,
-                curves(results, experiment, dataset, variant, key),
-                colour,
-                label,
-                style,
-            )
+            values = curves(results, experiment, dataset, variant, key)
+            band(ax, values, colour, label, style)
         ax.set_xlabel("epoch")
         ax.set_ylabel(LABELS[key])
     axes[0].set_yscale("log")
@@ -184,12 +167,8 @@ def high_learning_rate(results: dict) -> Figure:
         notes = []
         for variant, colour in variants:
             title = config["variants"][variant]["title"]
-            band(
-                ax,
-                curves(results, experiment, "diabetes", variant, "val_loss"),
-                colour,
-                title,
-            )
+            values = curves(results, experiment, "diabetes", variant, "val_loss")
+            band(ax, values, colour, title)
             if count := diverged(results, experiment, "diabetes", variant):
                 notes.append(
                     f"{title}:\ndiverged in {count} of {len(config['seeds'])} seeds"
@@ -279,10 +258,20 @@ def render(results: dict) -> dict[str, bytes]:
     return drawn
 
 
+def read_full(path: Path) -> dict:
+    """The results of a full run; a smoke run lacks most experiments."""
+    results = read(path)
+    if results["mode"] != "full":
+        raise ResultsError(
+            f"{path}: figures need a full run, not a {results['mode']} run"
+        )
+    return results
+
+
 def stale(results: Path = RESULTS, directory: Path = FIGURES) -> list[str]:
     """What is wrong with the figures in `directory`, one line per file: out
     of date with `results`, missing, or not drawn from it at all."""
-    drawn = render(read(results))
+    drawn = render(read_full(results))
     problems = []
     for name in sorted(set(drawn) | {path.name for path in directory.glob("*.svg")}):
         path = directory / name
@@ -301,7 +290,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--output", type=Path, default=FIGURES)
     args = parser.parse_args(argv)
     args.output.mkdir(parents=True, exist_ok=True)
-    for name, svg in render(read(args.results)).items():
+    for name, svg in render(read_full(args.results)).items():
         (args.output / name).write_bytes(svg)
         print(args.output / name)
 

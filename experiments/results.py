@@ -61,6 +61,14 @@ def check(results: dict, where: str) -> None:
     if error is not None:
         raise ResultsError(f"{where}: {error.json_path}: {error.message}")
     config = results["config"]
+    unknown = sorted(
+        {d for s in config["experiments"].values() for d in s["datasets"]}
+        - set(config["datasets"])
+        | {v for s in config["experiments"].values() for v in s["variants"]}
+        - set(config["variants"])
+    )
+    if unknown:
+        raise ResultsError(f"{where}: experiments use undefined {unknown}")
     planned = [
         (name, dataset, variant, seed)
         for name, setup in config["experiments"].items()

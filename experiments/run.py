@@ -264,6 +264,8 @@ def main(argv: list[str] | None = None) -> Path:
         "--jobs", type=int, default=os.cpu_count() or 1, help="training processes"
     )
     args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error("--jobs must be 1 or more")
     experiments = selected(args.smoke)
     seeds = SEEDS[:1] if args.smoke else SEEDS
     todo = [
