@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 export NO_MKDOCS_2_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: serve test bench data notebooks lock
+.PHONY: serve test bench data notebooks experiments figures lock
 
 serve: $(STAMP)
 	$(BIN)/mkdocs serve
@@ -33,6 +33,17 @@ data: $(STAMP)
 # `make notebooks NOTEBOOKS=dropout` regenerates one.
 notebooks: $(STAMP)
 	$(BIN)/python tools/notebooks.py $(NOTEBOOKS)
+
+# Train every variant of every experiment of the results page and write
+# docs/data/results.json (several minutes on two cores), then redraw the
+# figures from it.
+experiments: $(STAMP)
+	$(BIN)/python -m experiments.run
+	$(BIN)/python -m experiments.figures
+
+# Redraw docs/figures/*.svg from docs/data/results.json, without training.
+figures: $(STAMP)
+	$(BIN)/python -m experiments.figures
 
 $(STAMP): requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 12))' || \

@@ -1,6 +1,7 @@
 """Each gate of the suite, proven on a deliberately broken copy of the site:
 the breakage is caught, and the report names the file at fault."""
 
+import json
 import re
 import shutil
 import sys
@@ -394,3 +395,93 @@ def test_notebook_cell_that_raises():
     result = notebooks.execute({name: notebook})[name]
     assert isinstance(result, SiteError), result
     assert str(result).startswith(f"{name}: cell 3: ZeroDivisionError"), result
+
+
+@pytest.fixture
+def results_copy(tmp_path):
+    """Copies of the results file and the figures that a test may break."""
+    shutil.copy(sitecheck.ROOT / "docs" / "data" / "results.json", tmp_path)
+    shutil.copytree(sitecheck.ROOT / "docs" / "figures", tmp_path / "figures")
+    return tmp_path / "results.json", tmp_path / "figures"
+
+
+def test_stale_figures(results_copy):
+    from experiments import figures
+
+    path, directory = results_copy
+    data = json.loads(path.read_text())
+    run = next(r for r in data["runs"] if r["variant"] == "baseline")
+    run["history"]["val_loss"][9] += 0.5  # neither the final nor the best value
+    path.write_text(json.dumps(data))
+    (directory / "bn-unscaled-inputs.svg").unlink()
+    (directory / "old-figure.svg").write_text("<svg/>")
+    with (directory / "placements.svg").open("a") as svg:
+        svg.write("<!-- edited -->")
+    problems = "\n".join(figures.stale(path, directory))
+    for name, problem in [
+        ("dropout-learning-curves.svg", "out of date"),
+        ("placements.svg", "out of date"),
+        ("bn-unscaled-inputs.svg", "missing"),
+        ("old-figure.svg", "not drawn from results.json"),
+    ]:
+        assert re.search(rf"figures/{re.escape(name)}: {problem}", problems), problems
+
+
+def _set(data, path, value):
+    *parents, last = path
+    for key in parents:
+        data = data[key]
+    if value is None:
+        del data[last]
+    else:
+        data[last] = value
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (("environment", "keras"), None, r"\$\.environment: 'keras' is a required"),
+        (
+            ("summary", "placements", "diabetes", "baseline", "val_loss", "mean"),
+            0.1,
+            "the summary does not match the runs",
+        ),
+        (("runs", 3, "seed"), 9, "runs do not match the configuration"),
+        (("runs", 0, "history", "val_loss"), [0.5], "val_loss has 1 epochs, not"),
+    ],
+    ids=["schema", "summary edited", "run missing", "curve too short"],
+)
+def test_results_file_edited_by_hand(results_copy, path, value, message):
+    from experiments.results import ResultsError, read
+
+    results, _ = results_copy
+    data = json.loads(results.read_text())
+    _set(data, path, value)
+    results.write_text(json.dumps(data))
+    with pytest.raises(ResultsError, match=rf"^{re.escape(str(results))}: .*{message}"):
+        read(results)
+
+
+def test_number_typed_into_the_results_page(site):
+    import resultscheck
+
+    page = site / "docs" / "results.md"
+    edit(page, "## Every placement\n", "## Every placement\n\nIt took 5 minutes.\n")
+    with pytest.raises(SiteError, match=r"docs/results\.md:\d+: 'It took 5 minutes\.'"):
+        resultscheck.check_no_typed_numbers(page, site)
+
+
+def test_figure_without_alt_text_or_page(site):
+    import resultscheck
+
+    page = site / "docs" / "results.md"
+    text = page.read_text(encoding="utf-8")
+    alt = re.search(r"!\[([^\]]+)\]\(figures/placements\.svg\)", text)[1]
+    edit(page, alt, "Figure")
+    with pytest.raises(SiteError, match=r"docs/results\.md:\d+: placements\.svg needs"):
+        resultscheck.check_figures_shown(site)
+    edit(page, "![Figure](figures/placements.svg)", "")
+    with pytest.raises(
+        SiteError, match=r"docs/figures/placements\.svg: no page shows this figure"
+    ):
+        resultscheck.check_figures_shown(site)

@@ -1,0 +1,1 @@
+"""Measured experiments behind the site's results page (`make experiments`)."""

@@ -1,0 +1,111 @@
+"""Reading and checking the results file; no TensorFlow needed."""
+
+import json
+import math
+import re
+import statistics
+from pathlib import Path
+
+import jsonschema
+
+SCHEMA = Path(__file__).with_name("results.schema.json")
+
+
+def number(value: float) -> float | None:
+    """Six significant digits; None for NaN or infinity (JSON has neither)."""
+    value = float(value)
+    return float(f"{value:.6g}") if math.isfinite(value) else None
+
+
+def summarise(runs: list[dict]) -> dict:
+    """experiment -> dataset -> variant -> score -> mean, std, per-seed values."""
+    cells: dict = {}
+    for run in runs:
+        cell = cells.setdefault(run["experiment"], {}).setdefault(run["dataset"], {})
+        for key, value in run["final"].items():
+            cell.setdefault(run["variant"], {}).setdefault(key, []).append(value)
+    for datasets_ in cells.values():
+        for variants in datasets_.values():
+            for scores in variants.values():
+                for key, values in scores.items():
+                    finite = [v for v in values if v is not None]
+                    scores[key] = {
+                        "mean": number(statistics.mean(finite)) if finite else None,
+                        "std": number(statistics.stdev(finite))
+                        if len(finite) > 1
+                        else None,
+                        "finite": len(finite),
+                        "values": values,
+                    }
+    return cells
+
+
+def dump(results: dict) -> str:
+    """Indented JSON, with each list of numbers kept on one line."""
+    text = json.dumps(results, indent=1, ensure_ascii=False)
+    return re.sub(r"\[([^\[\]{}\"]*)\]", lambda m: f"[{' '.join(m[1].split())}]", text)
+
+
+class ResultsError(ValueError):
+    """The results file is malformed; the message starts with its path."""
+
+
+def check(results: dict, where: str) -> None:
+    """Validate against the schema, then what a schema cannot say: every run
+    the configuration plans is there once, every curve has one value per
+    epoch, and the summary is exactly the one the runs give."""
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    error = jsonschema.exceptions.best_match(
+        jsonschema.Draft202012Validator(schema).iter_errors(results)
+    )
+    if error is not None:
+        raise ResultsError(f"{where}: {error.json_path}: {error.message}")
+    config = results["config"]
+    unknown = sorted(
+        {d for s in config["experiments"].values() for d in s["datasets"]}
+        - set(config["datasets"])
+        | {v for s in config["experiments"].values() for v in s["variants"]}
+        - set(config["variants"])
+    )
+    if unknown:
+        raise ResultsError(f"{where}: experiments use undefined {unknown}")
+    planned = [
+        (name, dataset, variant, seed)
+        for name, setup in config["experiments"].items()
+        for dataset in setup["datasets"]
+        for variant in setup["variants"]
+        for seed in config["seeds"]
+    ]
+    found = [
+        (r["experiment"], r["dataset"], r["variant"], r["seed"])
+        for r in results["runs"]
+    ]
+    if found != planned:
+        missing = sorted(set(planned) - set(found))
+        extra = sorted(set(found) - set(planned))
+        raise ResultsError(
+            f"{where}: runs do not match the configuration "
+            f"(missing {missing[:3]}, unexpected {extra[:3]}, or out of order)"
+        )
+    for run in results["runs"]:
+        epochs = (
+            config["epochs_override"] or config["datasets"][run["dataset"]]["epochs"]
+        )
+        for key, values in run["history"].items():
+            if len(values) != epochs:
+                raise ResultsError(
+                    f"{where}: {run['experiment']}/{run['dataset']}/{run['variant']}"
+                    f" seed {run['seed']}: {key} has {len(values)} epochs, not {epochs}"
+                )
+    if results["summary"] != summarise(results["runs"]):
+        raise ResultsError(f"{where}: the summary does not match the runs")
+
+
+def read(path: Path) -> dict:
+    """The results file at `path`, checked."""
+    try:
+        results = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise ResultsError(f"{path}: {error}") from None
+    check(results, str(path))
+    return results
