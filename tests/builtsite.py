@@ -242,8 +242,20 @@ def assets(site: Path, page: Page, base_url: str | None = None) -> dict[str, int
         target = target_file(site, path)
         if target is None:
             raise SiteError(f"{page.file}: loads {link!r}, which is not in the site")
-        found[target.relative_to(site).as_posix()] = target.stat().st_size
+        found[target.relative_to(site).as_posix()] = _size_without_images(target)
     return found
+
+
+INLINE_IMAGE = re.compile(rb"data:image/[^\"')\s]+")
+
+
+def _size_without_images(path: Path) -> int:
+    """Bytes of a file, less the images inlined in it as data: URLs (the
+    figures of a notebook page), which count as images."""
+    if path.suffix != ".html":
+        return path.stat().st_size
+    content = path.read_bytes()
+    return len(content) - sum(len(image) for image in INLINE_IMAGE.findall(content))
 
 
 def check_weight(

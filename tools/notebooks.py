@@ -22,6 +22,7 @@ with its outputs; mkdocs-jupyter renders those outputs and never runs it.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import re
 import sys
@@ -172,7 +173,10 @@ def execute(notebooks: dict[str, nbformat.NotebookNode]) -> dict:
         )
         return dict(zip(notebooks, results, strict=True))
 
-    results = asyncio.run(run_all())
+    # In a thread of its own: the caller's thread may already run an event
+    # loop (Playwright's sync API leaves one behind, for one).
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as thread:
+        results = thread.submit(asyncio.run, run_all()).result()
     for result in results.values():
         if isinstance(result, BaseException) and not isinstance(result, SiteError):
             raise result
