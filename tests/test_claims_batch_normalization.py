@@ -165,20 +165,33 @@ def test_axis_channels_last():
 
 @claim("batch-normalization/frozen-runs-inference")
 def test_frozen_layer_runs_in_inference_mode(x):
+    rng = np.random.default_rng(15)
+    weights = [
+        rng.uniform(0.5, 2.0, 4).astype("float32"),  # gamma
+        rng.normal(size=4).astype("float32"),  # beta
+        rng.normal(size=4).astype("float32"),  # moving_mean
+        rng.uniform(0.5, 2.0, 4).astype("float32"),  # moving_variance
+    ]
     layer = bn_layer(trainable=False)
     layer.build(x.shape)
-    np.testing.assert_array_equal(
-        as_numpy(layer(x, training=True)), as_numpy(layer(x, training=False))
+    layer.set_weights(weights)
+    gamma, beta, moving_mean, moving_variance = weights
+    inference = gamma * (x - moving_mean) / np.sqrt(moving_variance + EPSILON) + beta
+    np.testing.assert_allclose(
+        as_numpy(layer(x, training=True)), inference, rtol=1e-5, atol=1e-5
     )
-    np.testing.assert_array_equal(as_numpy(layer.moving_mean), 0)
-    # Inside fit too: the frozen layer's moving statistics never move.
-    model = keras.Sequential(
-        [keras.Input(shape=(4,)), bn_layer(trainable=False), keras.layers.Dense(1)]
-    )
+    for before, after in zip(weights, layer.get_weights(), strict=True):
+        np.testing.assert_array_equal(before, after)
+    # Inside fit too, with the attribute set on a model's layer: neither gamma
+    # and beta nor the moving statistics move.
+    bn = bn_layer()
+    model = keras.Sequential([keras.Input(shape=(4,)), bn, keras.layers.Dense(1)])
+    bn.set_weights(weights)
+    bn.trainable = False
     model.compile(optimizer="adam", loss="mse")
     model.fit(x, x.sum(1), epochs=2, verbose=0)
-    np.testing.assert_array_equal(as_numpy(model.layers[0].moving_mean), 0)
-    np.testing.assert_array_equal(as_numpy(model.layers[0].moving_variance), 1)
+    for before, after in zip(weights, bn.get_weights(), strict=True):
+        np.testing.assert_array_equal(before, after)
 
 
 @claim("batch-normalization/batch-of-one")

@@ -193,44 +193,6 @@ def test_fit_trains_and_predict_infers():
         np.testing.assert_array_equal(before, after)
 
 
-@sitecheck.claim("pytorch/keras-trainable-false")
-def test_frozen_batch_norm_runs_in_inference_mode():
-    rng = np.random.default_rng(15)
-    weights = [
-        rng.uniform(0.5, 2.0, 3).astype("float32"),
-        rng.normal(size=3).astype("float32"),
-        rng.normal(size=3).astype("float32"),
-        rng.uniform(0.5, 2.0, 3).astype("float32"),
-    ]
-    layer = keras.layers.BatchNormalization(trainable=False)
-    layer.build((None, 3))
-    layer.set_weights(weights)
-    x = batch(rng, (32, 3))
-    gamma, beta, moving_mean, moving_variance = weights
-    inference = gamma * (x - moving_mean) / np.sqrt(moving_variance + 1e-3) + beta
-    np.testing.assert_allclose(numpy(layer(x, training=True)), inference, **TOLERANCE)
-    for before, after in zip(weights, layer.get_weights(), strict=True):
-        np.testing.assert_array_equal(before, after)
-    # The same with the attribute set on a layer of a model, inside fit():
-    # neither gamma and beta nor the moving statistics move.
-    bn = keras.layers.BatchNormalization()
-    model = keras.Sequential([keras.Input(shape=(3,)), bn, keras.layers.Dense(1)])
-    bn.set_weights(weights)
-    bn.trainable = False
-    model.compile(optimizer="sgd", loss="mse")
-    model.fit(x, x[:, :1], batch_size=16, epochs=1, verbose=0)
-    for before, after in zip(weights, bn.get_weights(), strict=True):
-        np.testing.assert_array_equal(before, after)
-
-
-@sitecheck.claim("pytorch/keras-dropout-trainable-ignored")
-def test_frozen_dropout_still_drops():
-    x = np.ones((200, 100), "float32")
-    out = numpy(keras.layers.Dropout(0.5, seed=0, trainable=False)(x, training=True))
-    band = 4 * np.sqrt(0.25 / x.size)
-    assert abs(np.mean(out == 0) - 0.5) < band
-
-
 @sitecheck.claim("pytorch/keras-weight-order")
 def test_keras_weight_names_and_order():
     layer = keras.layers.BatchNormalization()
