@@ -174,7 +174,12 @@ def blocks(page: Path, root: Path = ROOT, seen: set | None = None) -> list[Block
                 "every Python block runs unconditionally"
             )
         found.append(
-            Block(Path(name), block.lineno, expand(block.code, where, root, seen))
+            Block(
+                Path(name),
+                block.lineno,
+                expand(block.code, where, root, seen),
+                from_snippet="--8<--" in block.code,
+            )
         )
     fences = python_fences(page)
     if len(found) != len(fences):

@@ -8,6 +8,7 @@ a notebook page weighs about as much as any other page.
 """
 
 import re
+from functools import cache
 from pathlib import Path
 
 import tinycss2
@@ -39,8 +40,11 @@ def _selectors(prelude: list) -> list[str]:
     return [tinycss2.serialize(tokens).strip() for tokens in selectors]
 
 
-def _rules(css: str) -> list:
-    return tinycss2.parse_stylesheet(css, skip_whitespace=True, skip_comments=True)
+@cache  # every notebook page inlines the same stylesheet: parse it once a build
+def _rules(css: str) -> tuple:
+    return tuple(
+        tinycss2.parse_stylesheet(css, skip_whitespace=True, skip_comments=True)
+    )
 
 
 def _used_rules(rules: list, classes: set[str]) -> list[tuple[str, list]]:
