@@ -4,15 +4,16 @@ import os
 # Quiet TensorFlow's start-up logging before anything imports it.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import background
 import pytest
 import sitecheck
 
 
-@pytest.fixture(scope="session")
-def site_build(tmp_path_factory):
+@background.fixture
+def site_build():
     """`mkdocs build --strict` of the site, once per session:
     (the finished process, the built site's directory)."""
-    site = tmp_path_factory.mktemp("built") / "site"
+    site = background.scratch("site-build") / "site"
     return sitecheck.build_site(sitecheck.ROOT, site), site
 
 
@@ -27,6 +28,24 @@ def built_site(site_build):
             + result.stderr
         )
     return site
+
+
+def pytest_collection_modifyitems(items):
+    # The tests that wait for a background job run after all the others, in
+    # their usual order: meanwhile the jobs run beside the in-process tests.
+    items.sort(key=lambda item: bool(background.needed_by(item)))
+
+
+def pytest_collection_finish(session):
+    if session.config.option.collectonly:
+        return
+    needed = (name for item in session.items for name in background.needed_by(item))
+    for name in dict.fromkeys(needed):
+        background.start(name)
+
+
+def pytest_unconfigure(config):
+    background.clean_up()
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -315,9 +315,10 @@ def check_trained(path: Path, namespace: dict, root: Path = ROOT) -> list:
     return models
 
 
-def build_site(root: Path, site_dir: Path) -> subprocess.CompletedProcess:
-    """``mkdocs build --strict`` of the site at ``root``."""
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+def build_site(root: Path, site_dir: Path, **env: str) -> subprocess.CompletedProcess:
+    """``mkdocs build --strict`` of the site at ``root``, with the environment
+    variables ``env`` (e.g. ``SITE_URL``) added to this process's."""
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1", **env)
     return subprocess.run(
         [
             sys.executable,

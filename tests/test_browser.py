@@ -2,16 +2,18 @@
 Chromium, driven by Playwright), served from 127.0.0.1 with nothing else
 reachable.
 
-One browser and one build serve the whole session. Each page is loaded
-once: that visit records every request and console error, measures the
-math, saves a full-page screenshot to build/screenshots/<page>.png, and
-runs axe-core in the light and the dark colour scheme. Search, copy
-buttons, content tabs and the palette toggle are then used as a reader
-uses them.
+One build serves the whole session. Every page is visited once, in one tab,
+by a background job that runs beside the in-process tests: the visit records
+every request and console error, measures the math, saves a full-page
+screenshot to build/screenshots/<page>.png, runs axe-core in the light
+colour scheme, clicks every Python block's copy button, and runs axe-core's
+colour rules again in the dark scheme. Search, content tabs and the palette
+toggle are then used as a reader uses them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import os
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import background
 import builtsite
 import pytest
 import sitecheck
@@ -54,16 +57,16 @@ def require_chromium(path: Path = CHROMIUM) -> None:
 
 
 @pytest.fixture(scope="session")
-def browser():
-    require_chromium()
+def browser(chromium):
+    """Chromium, for the tests that use it in this process."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        launched = playwright.chromium.launch(
+            executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS
         )
-        yield chromium
-        chromium.close()
+        yield launched
+        launched.close()
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -71,16 +74,25 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="session")
-def server(built_site):
-    """The built site over HTTP on a free port of 127.0.0.1; its base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(built_site))
+@contextlib.contextmanager
+def serve(directory: Path):
+    """``directory`` over HTTP on a free port of 127.0.0.1; its base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
-    httpd.server_close()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.fixture(scope="session")
+def server(built_site):
+    """The built site's base URL, for the tests that use the browser."""
+    with serve(built_site) as base:
+        yield base
 
 
 @dataclass
@@ -92,6 +104,8 @@ class Visit:
     math: list[dict] = field(default_factory=list)  # size of each math element
     # (colour scheme, axe-core violation) of impact serious or critical
     violations: list[tuple[str, dict]] = field(default_factory=list)
+    # (block number, what its copy button copied, the code the page shows)
+    copies: list[tuple[int, str, str]] = field(default_factory=list)
 
 
 def offline_context(browser, **options):
@@ -120,68 +134,183 @@ MATH_BOXES = """elements => elements.map(m => {
 })"""
 
 
-AXE_ALL = {"resultTypes": ["violations"]}
-AXE_COLOURS = {**AXE_ALL, "runOnly": ["color-contrast", "link-in-text-block"]}
+COLOUR_RULES = ["color-contrast", "link-in-text-block"]
+AXE_OTHERS = {  # every rule but those on colours: they do not depend on the scheme
+    "resultTypes": ["violations"],
+    "rules": {rule: {"enabled": False} for rule in COLOUR_RULES},
+}
+AXE_COLOURS = {"resultTypes": ["violations"], "runOnly": COLOUR_RULES}
+
+# A text's contrast depends on its own styles and on what lies behind it. A
+# long page has some 2,000 text nodes but only about a hundred kinds: the
+# colour rules check one element of each kind (same chain of ancestors' tags
+# and classes, colour, background, font size and weight), marked here with
+# data-contrast-sample, in the scheme that the page shows at the time.
+SAMPLE_TEXT = """() => {
+    for (const element of document.querySelectorAll("[data-contrast-sample]"))
+        element.removeAttribute("data-contrast-sample");
+    const background = element => {
+        for (let e = element; e; e = e.parentElement) {
+            const colour = getComputedStyle(e).backgroundColor;
+            if (colour !== "rgba(0, 0, 0, 0)") return colour;
+        }
+        return "none";
+    };
+    const ancestors = element => {
+        const chain = [];
+        for (let e = element; e && e !== document.body; e = e.parentElement)
+            chain.push(e.tagName + [...e.classList].sort().map(c => "." + c).join(""));
+        return chain.join(" < ");
+    };
+    const kinds = new Set();
+    const texts = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    while (texts.nextNode()) {
+        if (!texts.currentNode.textContent.trim()) continue;
+        const element = texts.currentNode.parentElement;
+        const style = getComputedStyle(element);
+        const kind = [ancestors(element), style.color, background(element),
+                      style.fontSize, style.fontWeight].join(" | ");
+        if (!kinds.has(kind)) {
+            kinds.add(kind);
+            element.setAttribute("data-contrast-sample", "");
+        }
+    }
+    return kinds.size;
+}"""
+SAMPLES = {"include": [["[data-contrast-sample]"]]}
 
 
-def visit(context, base: str, page: builtsite.Page, axe) -> Visit:
-    """Load a page in the light scheme, take its screenshot, run axe-core,
-    then switch the reader's system to dark (the palette follows it) and
-    run axe-core's colour rules again."""
+def accessibility_violations(tab, axe, scheme: str) -> list[tuple[str, dict]]:
+    """(scheme, violation) of impact serious or critical: every rule in the
+    light scheme, the colour rules (on one text of each kind) in both."""
+    responses = [axe.run(tab, options=AXE_OTHERS)] if scheme == "light" else []
+    tab.evaluate(SAMPLE_TEXT)
+    responses.append(axe.run(tab, context=SAMPLES, options=AXE_COLOURS))
+    return [
+        (scheme, violation)
+        for response in responses
+        for violation in response.response["violations"]
+        if violation["impact"] in SERIOUS
+    ]
+
+
+def visit(tab, base: str, page: builtsite.Page, axe, code: list[str]) -> Visit:
+    """Load a page in the light scheme, take its screenshot and run axe-core;
+    switch the reader's system to dark (the palette follows it) and run
+    axe-core's colour rules again; then click the copy button of each Python
+    block (``code``: what each shows)."""
     result = Visit(page)
-    tab = context.new_page()
-
-    def on_console(message):
-        if message.type == "error":
-            result.errors.append(message.text)
-
-    tab.on("console", on_console)
-    tab.on("pageerror", lambda error: result.errors.append(str(error)))
-    tab.on("request", lambda request: result.requests.append(request.url))
-    start = len(context.blocked)
+    tab.visits.append(result)  # where the tab's listeners record
+    start = len(tab.context.blocked)
+    tab.emulate_media(color_scheme="light")
     tab.goto(base + page.url, wait_until="load")
     result.math = tab.eval_on_selector_all("math", MATH_BOXES)
     tab.screenshot(
         path=SCREENSHOTS / f"{page.name}.png", full_page=True, animations="disabled"
     )
-    rules = AXE_ALL
     for scheme, palette in SCHEMES.items():
         tab.emulate_media(color_scheme=scheme)
         tab.wait_for_function(f"document.body.dataset.mdColorScheme == '{palette}'")
-        response = axe.run(tab, options=rules).response
-        rules = AXE_COLOURS  # the other rules do not depend on the scheme
-        result.violations += [
-            (scheme, violation)
-            for violation in response["violations"]
-            if violation["impact"] in SERIOUS
-        ]
-    tab.wait_for_load_state("networkidle")  # the search index, for one
-    result.blocked = context.blocked[start:]
-    tab.close()
+        result.violations += accessibility_violations(tab, axe, scheme)
+    result.copies = copy_each_block(tab, code)  # after axe: it shows a dialog
+    result.blocked = tab.context.blocked[start:]
     return result
 
 
-@pytest.fixture(scope="session")
-def visits(browser, server, built_site) -> list[Visit]:
-    """Every built page, loaded once."""
-    from axe_playwright_python.sync_playwright import Axe
+# Reveal a code block hidden in an inactive content tab or a closed
+# "Whole script" block, as a reader would: by clicking the tab's label or
+# the block's summary.
+REVEAL = """block => {
+    const tab = block.closest(".tabbed-block");
+    if (tab && !tab.checkVisibility()) {
+        const set = tab.closest(".tabbed-set");
+        const index = [...tab.parentElement.children].indexOf(tab);
+        set.querySelectorAll(":scope > .tabbed-labels > label")[index].click();
+    }
+    const details = block.closest("details");
+    if (details && !details.open) details.querySelector("summary").click();
+}"""
 
+
+def copy_each_block(tab, code: list[str]) -> list[tuple[int, str, str]]:
+    """Click each Python block's copy button: (block number, what the
+    clipboard then holds, the code that the page's source shows)."""
+    blocks = tab.locator(".md-content .language-python.highlight")
+    if blocks.count() != len(code):
+        return [(0, f"{blocks.count()} Python blocks shown", f"{len(code)} written")]
+    copies = []
+    for index, shown in enumerate(code):
+        block = blocks.nth(index)
+        block.evaluate(REVEAL)
+        tab.evaluate("navigator.clipboard.writeText('')")
+        # The click a reader makes, without Playwright's wait for the button
+        # to stop moving: Material's own handler copies.
+        block.locator("button[data-md-type=copy]").dispatch_event("click")
+        copied = tab.evaluate("navigator.clipboard.readText()")
+        copies.append((index + 1, copied, shown))
+    return copies
+
+
+def page_url(markdown: Path) -> str:
+    """docs/dropout.md -> "dropout/", docs/index.md -> "" (directory URLs)."""
+    name = markdown.relative_to(sitecheck.ROOT / "docs").with_suffix("").as_posix()
+    name = re.sub(r"(^|/)index$", "", name)
+    return f"{name}/" if name else ""
+
+
+DOC_PAGES = [p for p in sitecheck.pages() if p.is_relative_to(sitecheck.ROOT / "docs")]
+
+
+@background.fixture
+def chromium() -> Path:
+    """The browser's executable (the tests that need it skip, or fail on CI,
+    without it)."""
+    require_chromium()
+    return CHROMIUM
+
+
+@background.fixture(process=True)
+def visits(site_build, chromium) -> dict[str, Visit]:
+    """Every built page, visited once: its URL -> the visit."""
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import sync_playwright
+
+    site = site_build[1]
+    # The Python blocks of each Markdown page, as the site renders them.
+    code = {page_url(md): [b.code for b in sitecheck.blocks(md)] for md in DOC_PAGES}
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     SCREENSHOTS.mkdir(parents=True)
     axe = Axe()
-    context = offline_context(browser, color_scheme="light")
-    done = [
-        visit(context, server, page, axe)
-        for page in builtsite.pages(built_site).values()
-    ]
-    context.close()
+    with sync_playwright() as playwright, serve(site) as base:
+        browser = playwright.chromium.launch(
+            executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS
+        )
+        context = offline_context(
+            browser, permissions=["clipboard-read", "clipboard-write"]
+        )
+        # One tab for every page: a new tab costs a new renderer process.
+        tab = context.new_page()
+        tab.visits = []  # the listeners record into the last one
+
+        def on_console(message):
+            if message.type == "error":
+                tab.visits[-1].errors.append(message.text)
+
+        tab.on("console", on_console)
+        tab.on("pageerror", lambda error: tab.visits[-1].errors.append(str(error)))
+        tab.on("request", lambda request: tab.visits[-1].requests.append(request.url))
+        done = {
+            page.url: visit(tab, base, page, axe, code.get(page.url, []))
+            for page in builtsite.pages(site).values()
+        }
+        browser.close()
     return done
 
 
 def test_every_page_loads_offline_without_errors(visits, built_site):
     assert len(visits) == len(builtsite.html_files(built_site))
     problems = []
-    for v in visits:
+    for v in visits.values():
         problems += [f"{v.page.file}: request to {url}" for url in v.blocked]
         problems += [f"{v.page.file}: console error: {text}" for text in v.errors]
     assert not problems, "\n".join(problems)
@@ -198,14 +327,44 @@ def test_no_serious_accessibility_violations(visits):
         f"{v.page.file} ({scheme}): {violation['id']} ({violation['impact']}): "
         f"{violation['help']}\n"
         + "\n".join(f"    {node['target']}: {why(node)}" for node in violation["nodes"])
-        for v in visits
+        for v in visits.values()
         for scheme, violation in v.violations
     ]
     assert not problems, "axe-core violations:\n" + "\n".join(problems)
 
 
+CONTRAST_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><title>Contrast</title>
+<style>.note {{ color: #333 }} .faint {{ color: #bbb }}</style></head>
+<body><main><h1>Contrast</h1>
+{readable}
+<p class="note">Like the others, <span class="faint" id="faint">but faint</span>.</p>
+<div style="background: #222"><p class="note" id="on-dark">On a dark ground.</p></div>
+</main></body></html>"""
+
+
+def test_colour_rules_check_every_kind_of_text(browser):
+    """Checking one text of each kind still finds the one faint text among
+    hundreds of readable ones, and a readable style on a dark ground."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    context = offline_context(browser)
+    tab = context.new_page()
+    readable = "\n".join(f'<p class="note">Readable {i}.</p>' for i in range(300))
+    tab.set_content(CONTRAST_PAGE.format(readable=readable))
+    found = accessibility_violations(tab, Axe(), "light")
+    context.close()
+    targets = {
+        node["target"][0]
+        for _, violation in found
+        if violation["id"] == "color-contrast"
+        for node in violation["nodes"]
+    }
+    assert targets == {"#faint", "#on-dark"}, found
+
+
 def test_math_renders(visits):
-    shown = [(v.page.file, m) for v in visits for m in v.math if m["shown"]]
+    shown = [(v.page.file, m) for v in visits.values() for m in v.math if m["shown"]]
     assert any(file == "batch-normalization/index.html" for file, _ in shown)
     empty = [
         f"{file}: <math> {m['text']!r} is {m['width']}x{m['height']} px"
@@ -215,14 +374,14 @@ def test_math_renders(visits):
     assert not empty, "\n".join(empty)
 
 
-def test_page_weight_counts_everything_the_browser_loads(visits, built_site, server):
+def test_page_weight_counts_everything_the_browser_loads(visits, built_site):
     """builtsite.assets (page weight, `make bench`) misses no file a page
     loads, images aside."""
     missing = []
-    for v in visits:
+    for v in visits.values():
         counted = builtsite.assets(built_site, v.page)
         for url in v.requests:
-            if not url.startswith(server):
+            if urlsplit(url).hostname != "127.0.0.1":
                 continue
             path = urlsplit(url).path
             if Path(path).suffix in builtsite.IMAGE_SUFFIXES:
@@ -231,13 +390,6 @@ def test_page_weight_counts_everything_the_browser_loads(visits, built_site, ser
             if file is None or file.relative_to(built_site).as_posix() not in counted:
                 missing.append(f"{v.page.file}: loads {path}, not counted")
     assert not missing, "\n".join(sorted(set(missing)))
-
-
-def page_url(markdown: Path) -> str:
-    """docs/dropout.md -> "dropout/", docs/index.md -> "" (directory URLs)."""
-    name = markdown.relative_to(sitecheck.ROOT / "docs").with_suffix("").as_posix()
-    name = re.sub(r"(^|/)index$", "", name)
-    return f"{name}/" if name else ""
 
 
 def test_search_finds_a_page(browser, server):
@@ -260,50 +412,17 @@ def test_search_finds_a_page(browser, server):
     context.close()
 
 
-# Reveal a code block hidden in an inactive content tab or a closed
-# "Whole script" block, as a reader would: by clicking the tab's label or
-# the block's summary.
-REVEAL = """block => {
-    const tab = block.closest(".tabbed-block");
-    if (tab && !tab.checkVisibility()) {
-        const set = tab.closest(".tabbed-set");
-        const index = [...tab.parentElement.children].indexOf(tab);
-        set.querySelectorAll(":scope > .tabbed-labels > label")[index].click();
-    }
-    const details = block.closest("details");
-    if (details && !details.open) details.querySelector("summary").click();
-}"""
-
-
-@pytest.mark.parametrize(
-    "markdown",
-    [p for p in sitecheck.pages() if p.is_relative_to(sitecheck.ROOT / "docs")],
-    ids=sitecheck.rel,
-)
-def test_copy_buttons_copy_exactly_the_code(browser, server, markdown):
+@pytest.mark.parametrize("markdown", DOC_PAGES, ids=sitecheck.rel)
+def test_copy_buttons_copy_exactly_the_code(visits, markdown):
     """Each Python block's copy button puts on the clipboard exactly the
     code the page shows: the snippet's section (or whole file) as the site
     renders it, without section markers, prompts or annotation markers."""
-    expected = [block.code for block in sitecheck.blocks(markdown)]
-    if not expected:
-        return  # no Python block on this page
-    context = offline_context(
-        browser, permissions=["clipboard-read", "clipboard-write"]
-    )
-    tab = context.new_page()
-    tab.goto(server + page_url(markdown), wait_until="load")
-    blocks = tab.locator(".md-content .language-python.highlight")
-    assert blocks.count() == len(expected), sitecheck.rel(markdown)
-    wrong = []
-    for index, code in enumerate(expected):
-        block = blocks.nth(index)
-        block.evaluate(REVEAL)
-        tab.evaluate("navigator.clipboard.writeText('')")
-        block.locator("button[data-md-type=copy]").click()
-        copied = tab.evaluate("navigator.clipboard.readText()")
-        if copied not in {code.rstrip("\n"), code.rstrip("\n") + "\n"}:
-            wrong.append(f"block {index + 1}:\n--- copied\n{copied}\n--- shown\n{code}")
-    context.close()
+    copies = visits[page_url(markdown)].copies
+    wrong = [
+        f"block {index}:\n--- copied\n{copied}\n--- shown\n{shown}"
+        for index, copied, shown in copies
+        if copied not in {shown.rstrip("\n"), shown.rstrip("\n") + "\n"}
+    ]
     assert not wrong, f"{sitecheck.rel(markdown)}: " + "\n".join(wrong)
 
 

@@ -3,6 +3,11 @@ complete, the figures are drawn from it as it stands, the runner works end
 to end (in smoke mode), and every comparison the page states holds in the
 data."""
 
+import re
+import subprocess
+import sys
+
+import background
 import keras
 import numpy as np
 import pytest
@@ -45,13 +50,31 @@ def test_results_page_numbers_all_come_from_the_data():
     resultscheck.check_no_typed_numbers(ROOT / "docs" / "results.md")
 
 
-def test_smoke_run(tmp_path):
+@background.fixture
+def smoke_run():
+    """`python -m experiments.run --smoke` (two epochs, one seed, the
+    diabetes data), as a background job: (what it printed, the results file it
+    wrote, whether the committed results file is unchanged)."""
     committed = RESULTS.read_bytes()
-    # Two epochs, one seed, the diabetes data, in this process (`make
-    # experiments` trains in one process per CPU).
-    output = tmp_path / "results.json"
-    smoke = read(run.main(["--smoke", "--jobs", "1", "--output", str(output)]))
-    assert RESULTS.read_bytes() == committed
+    output = background.scratch("smoke-run") / "results.json"
+    command = [sys.executable, "-m", "experiments.run", "--smoke", "--jobs", "1"]
+    done = subprocess.run(
+        [*command, "--output", str(output)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout, output, RESULTS.read_bytes() == committed
+
+
+def test_smoke_run(smoke_run):
+    printed, output, committed_unchanged = smoke_run
+    assert committed_unchanged
+    smoke = read(output)
+    # One progress line per run.
+    assert len(re.findall(r"^\[\d+/\d+\] ", printed, flags=re.M)) == len(smoke["runs"])
     assert smoke["mode"] == "smoke"
     assert smoke["config"]["seeds"] == [0]
     assert list(smoke["config"]["datasets"]) == ["diabetes"]

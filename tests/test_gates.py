@@ -5,7 +5,10 @@ import json
 import re
 import shutil
 import sys
+from dataclasses import dataclass
+from pathlib import Path
 
+import background
 import builtsite
 import nbformat
 import pytest
@@ -16,11 +19,9 @@ sys.path.insert(0, str(sitecheck.ROOT / "tools"))
 import notebooks
 
 
-@pytest.fixture
-def site(tmp_path):
-    """A copy of the site that a test may break."""
-    root = tmp_path / "site-copy"
-    root.mkdir()
+def copy_site(root: Path) -> Path:
+    """A copy of the site at ``root``, that a test may break."""
+    root.mkdir(parents=True)
     for name in ("docs", "notebooks", "snippets", "tests", "tools"):
         shutil.copytree(
             sitecheck.ROOT / name,
@@ -32,19 +33,41 @@ def site(tmp_path):
     return root
 
 
+@pytest.fixture
+def site(tmp_path):
+    """A copy of the site that a test may break."""
+    return copy_site(tmp_path / "site-copy")
+
+
 def edit(path, old, new):
     text = path.read_text(encoding="utf-8")
     assert old in text, f"{old!r} not in {path}"
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-def assert_build_fails(root, tmp_path, *names):
-    result = sitecheck.build_site(root, tmp_path / "built")
-    output = result.stdout + result.stderr
-    assert result.returncode != 0, output
-    for name in names:
-        assert name in output, output
-    return output
+@dataclass
+class BrokenBuild:
+    """A broken copy of the site, and its strict build."""
+
+    root: Path
+    site: Path  # the build's output, as far as it went
+    returncode: int
+    output: str
+
+    def assert_fails_naming(self, *names: str) -> None:
+        assert self.returncode != 0, self.output
+        for name in names:
+            assert name in self.output, self.output
+
+
+def build_broken(name: str, break_it, **env: str) -> BrokenBuild:
+    """Copy the site, break the copy with ``break_it(root)``, build it. The
+    builds run as background jobs (see background.py), beside other tests."""
+    root = copy_site(background.scratch(name) / "site-copy")
+    break_it(root)
+    site = root.parent / "built"
+    result = sitecheck.build_site(root, site, **env)
+    return BrokenBuild(root, site, result.returncode, result.stdout + result.stderr)
 
 
 def test_the_unbroken_copy_passes(site):
@@ -57,12 +80,24 @@ def test_the_unbroken_copy_passes(site):
     # Its build is the real site's: test_site.py builds that, strictly.
 
 
-def test_missing_snippet_file(site, tmp_path):
-    page = site / "docs" / "dropout.md"
-    edit(page, "snippets/dropout/on_inputs.py:model", "snippets/dropout/gone.py:model")
+def remove_a_snippet(root):
+    edit(
+        root / "docs" / "dropout.md",
+        "snippets/dropout/on_inputs.py:model",
+        "snippets/dropout/gone.py:model",
+    )
+
+
+@background.fixture
+def build_without_a_snippet():
+    return build_broken("missing-snippet", remove_a_snippet)
+
+
+def test_missing_snippet_file(build_without_a_snippet):
+    broken = build_without_a_snippet
     with pytest.raises(SiteError, match=r"docs/dropout\.md:\d+: .*gone\.py"):
-        sitecheck.blocks(page, site)
-    assert_build_fails(site, tmp_path, "dropout.md", "gone.py")
+        sitecheck.blocks(broken.root / "docs" / "dropout.md", broken.root)
+    broken.assert_fails_naming("dropout.md", "gone.py")
 
 
 def test_missing_section(site):
@@ -134,14 +169,22 @@ def test_python_block_that_would_be_skipped(site, fence):
         sitecheck.check_fences(page, site)
 
 
-def test_unknown_number_on_a_page(site, tmp_path):
+def use_an_unknown_number(root):
     # together.md renders numbers (render_macros: true); this one is unknown.
     edit(
-        site / "docs" / "together.md",
+        root / "docs" / "together.md",
         "## The usual order\n",
         "## The usual order\n\nIt shifts {{ no_such_number }}.\n",
     )
-    assert_build_fails(site, tmp_path, "together.md", "no_such_number")
+
+
+@background.fixture
+def build_with_an_unknown_number():
+    return build_broken("unknown-number", use_an_unknown_number)
+
+
+def test_unknown_number_on_a_page(build_with_an_unknown_number):
+    build_with_an_unknown_number.assert_fails_naming("together.md", "no_such_number")
 
 
 def test_claim_without_a_test(site):
@@ -217,41 +260,45 @@ NOTEBOOK = """<!DOCTYPE html>
 """
 
 
-def test_broken_links_and_anchors(site, tmp_path, monkeypatch):
-    """The strict build fails on every broken link and anchor of a Markdown
-    page, and reports them all at once; those of a page that MkDocs does not
-    read (a notebook's HTML) only the built-site check catches."""
+def break_links_and_anchors(root):
     edit(
-        site / "docs" / "dropout.md",
+        root / "docs" / "dropout.md",
         "batch-normalization.md#where-to-put-it",
         "batch-normalization.md#nowhere",
     )
-    index = site / "docs" / "index.md"
+    index = root / "docs" / "index.md"
     edit(index, "(dropout.md)", "(droput.md)")
     # A notebook page is a page too: a link to one that does not exist fails.
     edit(index, "(notebooks/dropout.ipynb)", "(notebooks/droput.ipynb)")
-    (site / "docs" / "notebook.html").write_text(NOTEBOOK, encoding="utf-8")
+    (root / "docs" / "notebook.html").write_text(NOTEBOOK, encoding="utf-8")
     edit(
         index,
         "## What you will find here\n",
         "## What you will find here\n\nA [notebook](notebook.html#Training).\n",
     )
-    # Built as published: below a path of the host, not at its root.
-    published = "https://example.github.io/dropout-batchnorm/"
-    monkeypatch.setenv("SITE_URL", published)
-    output = assert_build_fails(
-        site,
-        tmp_path,
-        "dropout.md",
-        "nowhere",
-        "index.md",
-        "'droput.md'",
-        "'notebooks/droput.ipynb'",
+
+
+# Built as published: below a path of the host, not at its root.
+PUBLISHED = "https://example.github.io/dropout-batchnorm/"
+
+
+@background.fixture
+def build_with_broken_links():
+    return build_broken("broken-links", break_links_and_anchors, SITE_URL=PUBLISHED)
+
+
+def test_broken_links_and_anchors(build_with_broken_links):
+    """The strict build fails on every broken link and anchor of a Markdown
+    page, and reports them all at once; those of a page that MkDocs does not
+    read (a notebook's HTML) only the built-site check catches."""
+    broken = build_with_broken_links
+    broken.assert_fails_naming(
+        "dropout.md", "nowhere", "index.md", "'droput.md'", "'notebooks/droput.ipynb'"
     )
-    assert "notebook.html" not in output  # MkDocs misses it...
-    built = tmp_path / "built"  # ...though it wrote the site before failing
+    assert "notebook.html" not in broken.output  # MkDocs misses it...
+    built = broken.site  # ...though it wrote the site before failing
     with pytest.raises(SiteError) as caught:
-        builtsite.check_links(built, published)
+        builtsite.check_links(built, PUBLISHED)
     report = str(caught.value)
     for problem in [
         r"\nnotebook\.html:\d+: .*no element with id 'no-such-section' in "

@@ -4,6 +4,7 @@ working page on the built site. Every notebooks/<topic>.py is found by itself.""
 
 import sys
 
+import background
 import nbformat
 import pytest
 import sitecheck
@@ -38,10 +39,10 @@ def test_notebook_was_executed(source):
     notebooks.check_executed(notebooks.target(source))
 
 
-@pytest.fixture(scope="module")
-def rerun():
+@background.fixture(process=True)
+def notebook_runs():
     """Every committed notebook, outputs removed, executed again from a clean
-    kernel; the kernels run side by side, in this one test process."""
+    kernel; the kernels run side by side, beside the other tests."""
     present = [source for source in SOURCES if notebooks.target(source).exists()]
     return notebooks.execute(
         {name(s): notebooks.without_outputs(committed(s)) for s in present}
@@ -49,8 +50,8 @@ def rerun():
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=name)
-def test_notebook_runs_from_a_clean_kernel(source, rerun):
-    result = rerun.get(name(source))
+def test_notebook_runs_from_a_clean_kernel(source, notebook_runs):
+    result = notebook_runs.get(name(source))
     assert result is not None, f"{name(source)}: missing; run `make notebooks`"
     if isinstance(result, Exception):
         raise result

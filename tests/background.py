@@ -1,0 +1,144 @@
+"""Session fixtures computed in the background, beside the other tests.
+
+Most of the suite trains Keras models in the test process, one core's work.
+The rest (a site build, the browser's visits, notebook kernels, builds of
+broken copies) runs in other processes and can use the other core, if it
+starts early. So
+
+    @background.fixture
+    def site_build():
+        return sitecheck.build_site(...)
+
+makes ``site_build`` a session fixture whose value is computed in a thread
+of its own, started as soon as the tests are collected (see conftest.py).
+A job takes other background fixtures as arguments, by name, as a fixture
+does. ``@background.fixture(process=True)`` runs the job in a process of its
+own (arguments and value are pickled): one that runs Python for long, such
+as driving a browser, would otherwise take turns with the tests for the
+interpreter lock.
+
+Jobs, and every process they start, run at a lower priority than the tests,
+and the tests that use a background fixture run after all the others: by
+then their values are ready, or nearly.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import multiprocessing
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+NICENESS = 10  # of the jobs; the tests run at 0
+
+
+@dataclass
+class Job:
+    run: Callable
+    arguments: list[str]  # the background fixtures it takes
+    process: bool
+
+
+JOBS: dict[str, Job] = {}
+_started: dict[str, Future] = {}
+_lock = threading.Lock()
+
+
+def fixture(function: Callable | None = None, *, process: bool = False):
+    """Register ``function`` as a job and return a session fixture of the
+    same name whose value is the job's (or whose error is the job's)."""
+    if function is None:
+        return lambda function: fixture(function, process=process)
+    name = function.__name__
+    if name in JOBS and JOBS[name].run is not function:
+        raise ValueError(f"two background fixtures are named {name!r}")
+    arguments = list(inspect.signature(function).parameters)
+    JOBS[name] = Job(function, arguments, process)
+
+    @pytest.fixture(scope="session", name=name)
+    def waiting():
+        return result(name)
+
+    waiting.__doc__ = function.__doc__
+    return waiting
+
+
+def _lower_priority() -> None:
+    # Linux: a thread's priority; the processes it starts inherit it.
+    os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICENESS)
+
+
+def _run_imported(module: str, name: str, *arguments):
+    """In a new process: import the job's module (which registers the job),
+    then run it."""
+    importlib.import_module(module)
+    return JOBS[name].run(*arguments)
+
+
+def _in_a_process(name: str, *arguments):
+    spawn = multiprocessing.get_context("spawn")
+    module = JOBS[name].run.__module__
+    with ProcessPoolExecutor(1, spawn, initializer=_lower_priority) as process:
+        return process.submit(_run_imported, module, name, *arguments).result()
+
+
+def start(name: str) -> Future:
+    """Start the job ``name`` (and those it takes), unless it was started."""
+    with _lock:
+        if name in _started:
+            return _started[name]
+        job, future = JOBS[name], Future()
+        _started[name] = future
+
+    def run():
+        _lower_priority()
+        try:
+            arguments = [result(argument) for argument in job.arguments]
+            if job.process:
+                future.set_result(_in_a_process(name, *arguments))
+            else:
+                future.set_result(job.run(*arguments))
+        except BaseException as error:  # raised in every test that waits
+            future.set_exception(error)
+
+    # A daemon: an interrupted session does not wait for it.
+    threading.Thread(target=run, name=f"background-{name}", daemon=True).start()
+    return future
+
+
+def result(name: str):
+    """The job's value, once it is done (started now if it was not)."""
+    return start(name).result()
+
+
+def needed_by(item: pytest.Item) -> list[str]:
+    """The background fixtures that a test uses, directly or not."""
+    return [name for name in getattr(item, "fixturenames", ()) if name in JOBS]
+
+
+@cache
+def _scratch_root() -> Path:
+    return Path(tempfile.mkdtemp(prefix="site-tests-"))
+
+
+def scratch(name: str) -> Path:
+    """A new, empty directory for a job (a job has no ``tmp_path``)."""
+    path = _scratch_root() / name
+    path.mkdir(parents=True)
+    return path
+
+
+def clean_up() -> None:
+    """Remove every job's directory (at the end of the session)."""
+    if _scratch_root.cache_info().currsize:
+        shutil.rmtree(_scratch_root(), ignore_errors=True)
