@@ -36,6 +36,27 @@ def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: bool(background.needed_by(item)))
 
 
+def _selects_after_collection(config) -> bool:
+    """Whether options may yet deselect collected tests (-k, -m, ...)."""
+    option = config.option
+    return bool(
+        option.keyword
+        or option.markexpr
+        or option.deselect
+        or getattr(option, "lf", False)
+        or getattr(option, "failedfirst", False)
+    )
+
+
+def pytest_itemcollected(item):
+    # Every collected test will run: its background jobs start now, while
+    # the rest is collected (importing TensorFlow takes seconds).
+    config = item.config
+    if not config.option.collectonly and not _selects_after_collection(config):
+        for name in background.needed_by(item):
+            background.start(name)
+
+
 def pytest_collection_finish(session):
     if session.config.option.collectonly:
         return

@@ -142,11 +142,12 @@ AXE_OTHERS = {  # every rule but those on colours: they do not depend on the sch
 AXE_COLOURS = {"resultTypes": ["violations"], "runOnly": COLOUR_RULES}
 
 # A text's contrast depends on its own styles and on what lies behind it. A
-# long page has some 2,000 text nodes but only about a hundred kinds: the
-# colour rules check one element of each kind (same chain of ancestors' tags
-# and classes, colour, background, font size and weight), marked here with
-# data-contrast-sample, in the scheme that the page shows at the time.
-SAMPLE_TEXT = """() => {
+# long page has some 2,000 text nodes but only about a hundred kinds, most of
+# them on every page (navigation, code, footer): the colour rules check one
+# element of each kind (same chain of ancestors' tags and classes, colour,
+# background, font size and weight) not checked yet in that colour scheme,
+# marked here with data-contrast-sample.
+SAMPLE_TEXT = """checked => {
     for (const element of document.querySelectorAll("[data-contrast-sample]"))
         element.removeAttribute("data-contrast-sample");
     const background = element => {
@@ -162,7 +163,7 @@ SAMPLE_TEXT = """() => {
             chain.push(e.tagName + [...e.classList].sort().map(c => "." + c).join(""));
         return chain.join(" < ");
     };
-    const kinds = new Set();
+    const kinds = new Set(checked), added = [];
     const texts = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
     while (texts.nextNode()) {
         if (!texts.currentNode.textContent.trim()) continue;
@@ -172,29 +173,46 @@ SAMPLE_TEXT = """() => {
                       style.fontSize, style.fontWeight].join(" | ");
         if (!kinds.has(kind)) {
             kinds.add(kind);
+            added.push(kind);
             element.setAttribute("data-contrast-sample", "");
         }
     }
-    return kinds.size;
+    return added;
 }"""
 SAMPLES = {"include": [["[data-contrast-sample]"]]}
 
 
-def accessibility_violations(tab, axe, scheme: str) -> list[tuple[str, dict]]:
-    """(scheme, violation) of impact serious or critical: every rule in the
-    light scheme, the colour rules (on one text of each kind) in both."""
-    responses = [axe.run(tab, options=AXE_OTHERS)] if scheme == "light" else []
-    tab.evaluate(SAMPLE_TEXT)
-    responses.append(axe.run(tab, context=SAMPLES, options=AXE_COLOURS))
-    return [
-        (scheme, violation)
-        for response in responses
-        for violation in response.response["violations"]
-        if violation["impact"] in SERIOUS
-    ]
+@functools.cache
+def axe_source() -> str:
+    """axe-core's script, as axe-playwright-python ships it."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    return Axe().axe_script
 
 
-def visit(tab, base: str, page: builtsite.Page, axe, code: list[str]) -> Visit:
+def run_axe(tab, options: dict, context: dict | None = None) -> list[dict]:
+    """axe-core's violations of impact serious or critical on the page."""
+    if tab.evaluate("typeof axe") == "undefined":  # once a page
+        tab.evaluate(axe_source())
+    response = tab.evaluate(
+        "([context, options]) => axe.run(context ?? document, options)",
+        [context, options],
+    )
+    return [v for v in response["violations"] if v["impact"] in SERIOUS]
+
+
+def accessibility_violations(tab, scheme: str, checked: set) -> list[tuple[str, dict]]:
+    """(scheme, violation): every rule in the light scheme; the colour rules
+    in both, on a text of each kind not yet in ``checked`` (which grows)."""
+    found = run_axe(tab, AXE_OTHERS) if scheme == "light" else []
+    added = tab.evaluate(SAMPLE_TEXT, sorted(checked))
+    checked.update(added)
+    if added:
+        found += run_axe(tab, AXE_COLOURS, SAMPLES)
+    return [(scheme, violation) for violation in found]
+
+
+def visit(tab, base: str, page: builtsite.Page, code: list[str]) -> Visit:
     """Load a page in the light scheme, take its screenshot and run axe-core;
     switch the reader's system to dark (the palette follows it) and run
     axe-core's colour rules again; then click the copy button of each Python
@@ -211,7 +229,8 @@ def visit(tab, base: str, page: builtsite.Page, axe, code: list[str]) -> Visit:
     for scheme, palette in SCHEMES.items():
         tab.emulate_media(color_scheme=scheme)
         tab.wait_for_function(f"document.body.dataset.mdColorScheme == '{palette}'")
-        result.violations += accessibility_violations(tab, axe, scheme)
+        checked = tab.contrast_checked.setdefault(scheme, set())
+        result.violations += accessibility_violations(tab, scheme, checked)
     result.copies = copy_each_block(tab, code)  # after axe: it shows a dialog
     result.blocked = tab.context.blocked[start:]
     return result
@@ -272,7 +291,6 @@ def chromium() -> Path:
 @background.fixture(process=True)
 def visits(site_build, chromium) -> dict[str, Visit]:
     """Every built page, visited once: its URL -> the visit."""
-    from axe_playwright_python.sync_playwright import Axe
     from playwright.sync_api import sync_playwright
 
     site = site_build[1]
@@ -280,7 +298,6 @@ def visits(site_build, chromium) -> dict[str, Visit]:
     code = {page_url(md): [b.code for b in sitecheck.blocks(md)] for md in DOC_PAGES}
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     SCREENSHOTS.mkdir(parents=True)
-    axe = Axe()
     with sync_playwright() as playwright, serve(site) as base:
         browser = playwright.chromium.launch(
             executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS
@@ -291,6 +308,7 @@ def visits(site_build, chromium) -> dict[str, Visit]:
         # One tab for every page: a new tab costs a new renderer process.
         tab = context.new_page()
         tab.visits = []  # the listeners record into the last one
+        tab.contrast_checked = {}  # scheme: kinds of text checked
 
         def on_console(message):
             if message.type == "error":
@@ -300,7 +318,7 @@ def visits(site_build, chromium) -> dict[str, Visit]:
         tab.on("pageerror", lambda error: tab.visits[-1].errors.append(str(error)))
         tab.on("request", lambda request: tab.visits[-1].requests.append(request.url))
         done = {
-            page.url: visit(tab, base, page, axe, code.get(page.url, []))
+            page.url: visit(tab, base, page, code.get(page.url, []))
             for page in builtsite.pages(site).values()
         }
         browser.close()
@@ -345,15 +363,13 @@ CONTRAST_PAGE = """<!DOCTYPE html>
 
 def test_colour_rules_check_every_kind_of_text(browser):
     """Checking one text of each kind still finds the one faint text among
-    hundreds of readable ones, and a readable style on a dark ground."""
-    from axe_playwright_python.sync_playwright import Axe
-
+    hundreds of readable ones, and a readable style on a dark ground; a kind
+    checked once is not checked again."""
     context = offline_context(browser)
     tab = context.new_page()
     readable = "\n".join(f'<p class="note">Readable {i}.</p>' for i in range(300))
     tab.set_content(CONTRAST_PAGE.format(readable=readable))
-    found = accessibility_violations(tab, Axe(), "light")
-    context.close()
+    found = accessibility_violations(tab, "light", set())
     targets = {
         node["target"][0]
         for _, violation in found
@@ -361,6 +377,10 @@ def test_colour_rules_check_every_kind_of_text(browser):
         for node in violation["nodes"]
     }
     assert targets == {"#faint", "#on-dark"}, found
+    checked = set()
+    assert accessibility_violations(tab, "dark", checked)
+    assert checked and not accessibility_violations(tab, "dark", checked)
+    context.close()
 
 
 def test_math_renders(visits):
