@@ -170,11 +170,12 @@ def test_python_block_that_would_be_skipped(site, fence):
 
 
 def use_an_unknown_number(root):
-    # together.md renders numbers (render_macros: true); this one is unknown.
+    # The page renders numbers (render_macros: true); this one is unknown.
+    # (The first page built: the build stops at the first error.)
     edit(
-        root / "docs" / "together.md",
-        "## The usual order\n",
-        "## The usual order\n\nIt shifts {{ no_such_number }}.\n",
+        root / "docs" / "batch-normalization.md",
+        "## The data\n",
+        "## The data\n\nIt holds {{ no_such_number }} rows.\n",
     )
 
 
@@ -184,7 +185,9 @@ def build_with_an_unknown_number():
 
 
 def test_unknown_number_on_a_page(build_with_an_unknown_number):
-    build_with_an_unknown_number.assert_fails_naming("together.md", "no_such_number")
+    build_with_an_unknown_number.assert_fails_naming(
+        "batch-normalization.md", "no_such_number"
+    )
 
 
 def test_claim_without_a_test(site):
