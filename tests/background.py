@@ -40,6 +40,7 @@ from pathlib import Path
 import pytest
 
 NICENESS = 10  # of the jobs; the tests run at 0
+LOGS = Path(__file__).resolve().parent.parent / "build" / "background"
 
 
 @dataclass
@@ -85,11 +86,26 @@ def _run_imported(module: str, name: str, *arguments):
     return JOBS[name].run(*arguments)
 
 
+def _start_process(log: str) -> None:
+    _lower_priority()
+    # What the process and those it starts print (TensorFlow's start-up
+    # messages, for one) goes to its log, not among the tests' dots.
+    with open(log, "w") as output:
+        os.dup2(output.fileno(), 1)
+        os.dup2(output.fileno(), 2)
+
+
 def _in_a_process(name: str, *arguments):
+    LOGS.mkdir(parents=True, exist_ok=True)
+    log = LOGS / f"{name}.log"
     spawn = multiprocessing.get_context("spawn")
     module = JOBS[name].run.__module__
-    with ProcessPoolExecutor(1, spawn, initializer=_lower_priority) as process:
-        return process.submit(_run_imported, module, name, *arguments).result()
+    with ProcessPoolExecutor(1, spawn, _start_process, (str(log),)) as process:
+        try:
+            return process.submit(_run_imported, module, name, *arguments).result()
+        except Exception as error:
+            error.add_note(f"the background job's output: {log}")
+            raise
 
 
 def start(name: str) -> Future:

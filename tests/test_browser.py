@@ -2,13 +2,15 @@
 Chromium, driven by Playwright), served from 127.0.0.1 with nothing else
 reachable.
 
-One build serves the whole session. Every page is visited once, in one tab,
-by a background job that runs beside the in-process tests: the visit records
-every request and console error, measures the math, saves a full-page
-screenshot to build/screenshots/<page>.png, runs axe-core in the light
-colour scheme, clicks every Python block's copy button, and runs axe-core's
-colour rules again in the dark scheme. Search, content tabs and the palette
-toggle are then used as a reader uses them.
+One build serves the whole session, and one background job (see
+background.py) does all the browsing, in a process of its own, beside the
+other tests. It visits every page once, in one tab: the visit records every
+request and console error, measures the math, saves a full-page screenshot
+to build/screenshots/<page>.png, runs axe-core in the light colour scheme
+and its colour rules again in the dark scheme, and clicks every Python
+block's copy button. Then it plays what a reader does (search, content tabs,
+the palette toggle), each action returning what it observed. The tests
+below check what the job recorded.
 """
 
 from __future__ import annotations
@@ -56,19 +58,6 @@ def require_chromium(path: Path = CHROMIUM) -> None:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
-def browser(chromium):
-    """Chromium, for the tests that use it in this process."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS
-        )
-        yield launched
-        launched.close()
-
-
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format, *args):
         pass
@@ -88,13 +77,6 @@ def serve(directory: Path):
         httpd.server_close()
 
 
-@pytest.fixture(scope="session")
-def server(built_site):
-    """The built site's base URL, for the tests that use the browser."""
-    with serve(built_site) as base:
-        yield base
-
-
 @dataclass
 class Visit:
     page: builtsite.Page
@@ -112,7 +94,8 @@ def offline_context(browser, **options):
     """A browser context in which requests to any host but 127.0.0.1 fail;
     ``context.blocked`` lists them."""
     context = browser.new_context(viewport=VIEWPORT, **options)
-    context.set_default_timeout(10_000)
+    # Generous: the browser runs at a low priority, beside the training tests.
+    context.set_default_timeout(60_000)
     context.blocked = []
 
     def route(route):
@@ -288,41 +271,83 @@ def chromium() -> Path:
     return CHROMIUM
 
 
+@dataclass
+class Browsing:
+    visits: dict[str, Visit]  # page URL: its visit
+    actions: dict[str, dict | str]  # reader action: what it observed, or its error
+
+
 @background.fixture(process=True)
-def visits(site_build, chromium) -> dict[str, Visit]:
-    """Every built page, visited once: its URL -> the visit."""
+def browsing(site_build, chromium) -> Browsing:
+    """Every built page visited once, then each reader action played, in one
+    Chromium, in a process of its own."""
     from playwright.sync_api import sync_playwright
 
     site = site_build[1]
-    # The Python blocks of each Markdown page, as the site renders them.
-    code = {page_url(md): [b.code for b in sitecheck.blocks(md)] for md in DOC_PAGES}
-    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
-    SCREENSHOTS.mkdir(parents=True)
     with sync_playwright() as playwright, serve(site) as base:
         browser = playwright.chromium.launch(
             executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS
         )
-        context = offline_context(
-            browser, permissions=["clipboard-read", "clipboard-write"]
-        )
-        # One tab for every page: a new tab costs a new renderer process.
-        tab = context.new_page()
-        tab.visits = []  # the listeners record into the last one
-        tab.contrast_checked = {}  # scheme: kinds of text checked
-
-        def on_console(message):
-            if message.type == "error":
-                tab.visits[-1].errors.append(message.text)
-
-        tab.on("console", on_console)
-        tab.on("pageerror", lambda error: tab.visits[-1].errors.append(str(error)))
-        tab.on("request", lambda request: tab.visits[-1].requests.append(request.url))
-        done = {
-            page.url: visit(tab, base, page, code.get(page.url, []))
-            for page in builtsite.pages(site).values()
-        }
+        visits = visit_every_page(browser, base, site)
+        actions = {}
+        for name, action in READER_ACTIONS.items():
+            try:
+                actions[name] = action(browser, base, site)
+            except Exception as error:  # reported by the action's own test
+                actions[name] = f"{type(error).__name__}: {error}"
         browser.close()
-    return done
+    return Browsing(visits, actions)
+
+
+def visit_every_page(browser, base: str, site: Path) -> dict[str, Visit]:
+    # The Python blocks of each Markdown page, as the site renders them.
+    code = {page_url(md): [b.code for b in sitecheck.blocks(md)] for md in DOC_PAGES}
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+    SCREENSHOTS.mkdir(parents=True)
+    context = offline_context(
+        browser, permissions=["clipboard-read", "clipboard-write"]
+    )
+    # One tab for every page: a new tab costs a new renderer process.
+    tab = context.new_page()
+    tab.visits = []  # the listeners record into the last one
+    tab.contrast_checked = {}  # scheme: kinds of text checked
+
+    def on_console(message):
+        if message.type == "error":
+            tab.visits[-1].errors.append(message.text)
+
+    tab.on("console", on_console)
+    tab.on("pageerror", lambda error: tab.visits[-1].errors.append(str(error)))
+    tab.on("request", lambda request: tab.visits[-1].requests.append(request.url))
+    visits = {
+        page.url: visit(tab, base, page, code.get(page.url, []))
+        for page in builtsite.pages(site).values()
+    }
+    context.close()
+    return visits
+
+
+@pytest.fixture(scope="session")
+def visits(browsing) -> dict[str, Visit]:
+    return browsing.visits
+
+
+def observed(browsing: Browsing, action: str) -> dict:
+    """What a reader action observed; its error fails the test."""
+    seen = browsing.actions[action]
+    if isinstance(seen, str):
+        pytest.fail(f"{action}: {seen}")
+    return seen
+
+
+# What a reader does on the site, played after the visits: each action
+# returns what it observed, which its test below checks.
+READER_ACTIONS = {}
+
+
+def reader_action(function):
+    READER_ACTIONS[function.__name__] = function
+    return function
 
 
 def test_every_page_loads_offline_without_errors(visits, built_site):
@@ -361,26 +386,36 @@ CONTRAST_PAGE = """<!DOCTYPE html>
 </main></body></html>"""
 
 
-def test_colour_rules_check_every_kind_of_text(browser):
-    """Checking one text of each kind still finds the one faint text among
-    hundreds of readable ones, and a readable style on a dark ground; a kind
-    checked once is not checked again."""
+@reader_action
+def colour_sampling(browser, base, site) -> dict:
     context = offline_context(browser)
     tab = context.new_page()
     readable = "\n".join(f'<p class="note">Readable {i}.</p>' for i in range(300))
     tab.set_content(CONTRAST_PAGE.format(readable=readable))
     found = accessibility_violations(tab, "light", set())
-    targets = {
-        node["target"][0]
-        for _, violation in found
-        if violation["id"] == "color-contrast"
-        for node in violation["nodes"]
-    }
-    assert targets == {"#faint", "#on-dark"}, found
     checked = set()
-    assert accessibility_violations(tab, "dark", checked)
-    assert checked and not accessibility_violations(tab, "dark", checked)
+    again = [accessibility_violations(tab, "dark", checked) for _ in range(2)]
     context.close()
+    return {
+        "faint": sorted(
+            node["target"][0]
+            for _, violation in found
+            if violation["id"] == "color-contrast"
+            for node in violation["nodes"]
+        ),
+        "kinds": len(checked),
+        "violations in dark, twice": [len(found) for found in again],
+    }
+
+
+def test_colour_rules_check_every_kind_of_text(browsing):
+    """Checking one text of each kind still finds the one faint text among
+    hundreds of readable ones, and a readable style on a dark ground; a kind
+    checked once is not checked again."""
+    seen = observed(browsing, "colour_sampling")
+    assert seen["faint"] == ["#faint", "#on-dark"], seen
+    first, second = seen["violations in dark, twice"]
+    assert seen["kinds"] > 0 and first > 0 and second == 0, seen
 
 
 def test_math_renders(visits):
@@ -412,24 +447,31 @@ def test_page_weight_counts_everything_the_browser_loads(visits, built_site):
     assert not missing, "\n".join(sorted(set(missing)))
 
 
-def test_search_finds_a_page(browser, server):
+@reader_action
+def search(browser, base, site) -> dict:
     context = offline_context(browser)
     tab = context.new_page()
-    tab.goto(server, wait_until="load")
+    tab.goto(base, wait_until="load")
     tab.locator(".md-search__input").click()
     tab.keyboard.type("momentum")
-    results = tab.locator(".md-search-result__item .md-search-result__link")
-    results.first.wait_for(state="visible")
-    # Several pages mention momentum; the reader picks Batch Normalization's.
+    # Several pages mention momentum; the reader picks Batch Normalization's
+    # (once the results for the whole word are shown: they are redrawn as
+    # each letter is typed).
+    tab.locator(".md-search-result__meta", has_text="matching").wait_for()
     page = tab.locator(
-        f'.md-search-result__link[href^="{server}batch-normalization/"]'
+        f'.md-search-result__link[href^="{base}batch-normalization/"]'
     ).first
-    page.scroll_into_view_if_needed()
-    page.click()
-    tab.wait_for_url(f"{server}batch-normalization/**")
-    assert tab.locator("h1").inner_text().rstrip("¶") == "Batch Normalization"
-    assert not context.blocked, context.blocked
+    page.click()  # scrolls to the link; found again if the list was redrawn
+    tab.wait_for_url(f"{base}batch-normalization/**")
+    seen = {"title": tab.locator("h1").inner_text(), "blocked": context.blocked}
     context.close()
+    return seen
+
+
+def test_search_finds_a_page(browsing):
+    seen = observed(browsing, "search")
+    assert seen["title"].rstrip("¶") == "Batch Normalization", seen
+    assert not seen["blocked"], seen
 
 
 @pytest.mark.parametrize("markdown", DOC_PAGES, ids=sitecheck.rel)
@@ -446,35 +488,45 @@ def test_copy_buttons_copy_exactly_the_code(visits, markdown):
     assert not wrong, f"{sitecheck.rel(markdown)}: " + "\n".join(wrong)
 
 
-def test_content_tabs_switch(browser, server, built_site):
+@reader_action
+def content_tabs(browser, base, site) -> dict:
     with_tabs = [
         page
-        for page in builtsite.pages(built_site).values()
-        if 'class="tabbed-set' in (built_site / page.file).read_text(encoding="utf-8")
+        for page in builtsite.pages(site).values()
+        if 'class="tabbed-set' in (site / page.file).read_text(encoding="utf-8")
     ]
-    assert with_tabs, "no page uses content tabs"
+    if not with_tabs:
+        return {"labels": 0}
     context = offline_context(browser)
     tab = context.new_page()
-    tab.goto(server + with_tabs[0].url, wait_until="load")
+    tab.goto(base + with_tabs[0].url, wait_until="load")
     tabs = tab.locator(".tabbed-set").first
     labels = tabs.locator(":scope > .tabbed-labels > label")
     blocks = tabs.locator(":scope > .tabbed-content > .tabbed-block")
     first, second = (blocks.nth(i).locator("pre").first for i in (0, 1))
-    assert labels.count() >= 2
-    assert first.is_visible() and second.is_hidden()
-    labels.nth(1).click()
-    assert second.is_visible() and first.is_hidden()
-    labels.nth(0).click()
-    assert first.is_visible() and second.is_hidden()
+    shown = [(first.is_visible(), second.is_visible())]
+    for label in (1, 0):
+        labels.nth(label).click()
+        shown.append((first.is_visible(), second.is_visible()))
+    seen = {"labels": labels.count(), "shown": shown}
     context.close()
+    return seen
 
 
-def test_palette_toggle_switches_and_persists(browser, server):
+def test_content_tabs_switch(browsing):
+    seen = observed(browsing, "content_tabs")
+    assert seen["labels"] >= 2, "no page uses content tabs"
+    # first shown; the second label shows the second; the first, the first
+    assert seen["shown"] == [(True, False), (False, True), (True, False)], seen
+
+
+@reader_action
+def palette_toggle(browser, base, site) -> dict:
     context = offline_context(browser, color_scheme="light")
     tab = context.new_page()
-    tab.goto(server, wait_until="load")
+    tab.goto(base, wait_until="load")
     body = tab.locator("body")
-    initial = body.get_attribute("data-md-color-scheme")
+    initial = scheme = body.get_attribute("data-md-color-scheme")
     toggles = tab.locator("form[data-md-component=palette] label")
     # The toggle cycles system preference -> light -> dark: at most one
     # click per palette changes the scheme.
@@ -483,8 +535,19 @@ def test_palette_toggle_switches_and_persists(browser, server):
         scheme = body.get_attribute("data-md-color-scheme")
         if scheme != initial:
             break
-    assert scheme != initial, f"the palette toggle never left {initial!r}"
     tab.reload(wait_until="load")
-    assert body.get_attribute("data-md-color-scheme") == scheme
-    assert not context.blocked, context.blocked
+    seen = {
+        "initial": initial,
+        "chosen": scheme,
+        "after reload": body.get_attribute("data-md-color-scheme"),
+        "blocked": context.blocked,
+    }
     context.close()
+    return seen
+
+
+def test_palette_toggle_switches_and_persists(browsing):
+    seen = observed(browsing, "palette_toggle")
+    assert seen["chosen"] != seen["initial"], seen
+    assert seen["after reload"] == seen["chosen"], seen
+    assert not seen["blocked"], seen
