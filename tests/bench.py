@@ -42,6 +42,9 @@ def main() -> None:
         )
         weights = page_weights(Path(tmp) / "site")
     tf_import = timed(sys.executable, "-c", "import tensorflow")
+    # This machine's speed at the time: the same work whatever the suite
+    # does, to compare suite times measured on different days or machines.
+    reference = timed(sys.executable, "-c", REFERENCE, TF_CPP_MIN_LOG_LEVEL="2")
     snippets = sitecheck.snippets()
     blocks = [block for page in sitecheck.pages() for block in sitecheck.blocks(page)]
 
@@ -49,6 +52,7 @@ def main() -> None:
         ("test suite wall time", f"{suite:.1f} s"),
         ("site build time (mkdocs build --strict)", f"{build:.1f} s"),
         ("TensorFlow import time", f"{tf_import:.1f} s"),
+        ("speed reference: every snippet, one process", f"{reference:.1f} s"),
         ("snippets executed", f"{executed['snippets']} of {len(snippets)}"),
         ("Python code blocks executed", f"{executed['code blocks']} of {len(blocks)}"),
         ("  of which whole snippets", str(executed["whole-script blocks"])),
@@ -59,6 +63,14 @@ def main() -> None:
     print()
     print(weights)
 
+
+REFERENCE = """
+import sys
+sys.path.insert(0, "tests")
+import sitecheck
+for snippet in sitecheck.snippets():
+    sitecheck.run_snippet(snippet)
+"""
 
 KINDS = {".html": "HTML", ".css": "CSS", ".js": "JS"}
 
