@@ -31,8 +31,9 @@ import os
 import shutil
 import tempfile
 import threading
+import traceback
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -79,33 +80,55 @@ def _lower_priority() -> None:
     os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICENESS)
 
 
-def _run_imported(module: str, name: str, *arguments):
-    """In a new process: import the job's module (which registers the job),
-    then run it."""
-    importlib.import_module(module)
-    return JOBS[name].run(*arguments)
-
-
-def _start_process(log: str) -> None:
+def _child(send, log: str, module: str, name: str, arguments: tuple) -> None:
+    """In the job's own process: import the job's module (which registers
+    the job), run it, and send back (True, its value) or (False, its error)."""
     _lower_priority()
     # What the process and those it starts print (TensorFlow's start-up
     # messages, for one) goes to its log, not among the tests' dots.
     with open(log, "w") as output:
         os.dup2(output.fileno(), 1)
         os.dup2(output.fileno(), 2)
+    try:
+        importlib.import_module(module)
+        outcome = (True, JOBS[name].run(*arguments))
+    except BaseException as error:
+        error.add_note(traceback.format_exc())
+        outcome = (False, error)
+    try:
+        send.send(outcome)
+    except Exception:  # a value or an error that does not pickle
+        send.send((False, RuntimeError(repr(outcome[1]))))
 
 
 def _in_a_process(name: str, *arguments):
     LOGS.mkdir(parents=True, exist_ok=True)
     log = LOGS / f"{name}.log"
     spawn = multiprocessing.get_context("spawn")
+    receive, send = spawn.Pipe(duplex=False)
     module = JOBS[name].run.__module__
-    with ProcessPoolExecutor(1, spawn, _start_process, (str(log),)) as process:
-        try:
-            return process.submit(_run_imported, module, name, *arguments).result()
-        except Exception as error:
-            error.add_note(f"the background job's output: {log}")
-            raise
+    # A daemon: it is stopped if the tests end first (-x, Ctrl-C).
+    process = spawn.Process(
+        target=_child,
+        args=(send, str(log), module, name, arguments),
+        name=f"background-{name}",
+        daemon=True,
+    )
+    process.start()
+    send.close()
+    try:
+        succeeded, value = receive.recv()
+    except EOFError:
+        process.join()
+        raise RuntimeError(
+            f"background job {name!r} ended with exit code {process.exitcode} "
+            f"and no result; its output: {log}"
+        ) from None
+    process.join()
+    if not succeeded:
+        value.add_note(f"the background job's output: {log}")
+        raise value
+    return value
 
 
 def start(name: str) -> Future:
