@@ -303,14 +303,18 @@ def test_broken_links_and_anchors(build_with_broken_links):
     with pytest.raises(SiteError) as caught:
         builtsite.check_links(built, PUBLISHED)
     report = str(caught.value)
-    for problem in [
+    problems = [
         r"\nnotebook\.html:\d+: .*no element with id 'no-such-section' in "
         r"dropout/index\.html",
         r"\nindex\.html:\d+: .*no element with id 'Training' in notebook\.html",
         r"\ndropout/index\.html:\d+: .*no element with id 'nowhere' in "
         r"batch-normalization/index\.html",
-    ]:
+        r"\nindex\.html:\d+: .*no file droput\.md in the site",
+        r"\nindex\.html:\d+: .*no file notebooks/droput\.ipynb in the site",
+    ]
+    for problem in problems:
         assert re.search(problem, report), report
+    assert len(report.splitlines()) == 1 + len(problems), report  # title + each
     with pytest.raises(SiteError, match=r"notebook\.html:\d+: <img .* no alt text"):
         builtsite.check_images(built)
     with pytest.raises(
