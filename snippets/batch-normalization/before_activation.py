@@ -41,7 +41,7 @@ model.compile(
 )
 # Long enough for the moving statistics, updated once per batch with the
 # default momentum of 0.99, to forget their initial values (mean 0, variance 1).
-history = model.fit(x_train, y_train, epochs=30, batch_size=32, verbose=0)
+history = model.fit(x_train, y_train, epochs=15, batch_size=16, verbose=0)
 # evaluate() runs in inference mode: BatchNormalization uses moving statistics.
 test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)
 print(f"test accuracy: {test_accuracy:.3f}")

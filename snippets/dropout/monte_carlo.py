@@ -42,7 +42,7 @@ model = keras.Sequential(
     ]
 )
 model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse", metrics=["mae"])
-history = model.fit(x_train, y_train, epochs=30, batch_size=32, verbose=0)
+history = model.fit(x_train, y_train, epochs=15, batch_size=16, verbose=0)
 # --8<-- [end:model]
 
 # --8<-- [start:predict]

@@ -38,7 +38,7 @@ model = keras.Sequential(
 
 # --8<-- [start:train]
 model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse", metrics=["mae"])
-history = model.fit(x_train, y_train, epochs=30, batch_size=32, verbose=0)
+history = model.fit(x_train, y_train, epochs=15, batch_size=16, verbose=0)
 # evaluate() runs in inference mode: Dropout passes every feature through.
 test_loss, test_mae = model.evaluate(x_test, y_test, verbose=0)
 print(f"test MAE: {test_mae:.1f} (targets span {y.min():.0f} to {y.max():.0f})")

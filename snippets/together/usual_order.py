@@ -37,7 +37,7 @@ model.compile(
     loss=keras.losses.BinaryCrossentropy(from_logits=True),
     metrics=[keras.metrics.BinaryAccuracy(threshold=0.0)],
 )
-history = model.fit(x_train, y_train, epochs=30, batch_size=32, verbose=0)
+history = model.fit(x_train, y_train, epochs=15, batch_size=16, verbose=0)
 test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)
 print(f"test accuracy: {test_accuracy:.3f}")
 # --8<-- [end:train]
