@@ -42,29 +42,39 @@ def _selectors(prelude: list) -> list[str]:
 
 @cache  # every notebook page inlines the same stylesheet: parse it once a build
 def _rules(css: str) -> tuple:
-    return tuple(
+    return _split(
         tinycss2.parse_stylesheet(css, skip_whitespace=True, skip_comments=True)
     )
 
 
-def _used_rules(rules: list, classes: set[str]) -> list[tuple[str, list]]:
-    """(selector or at-rule prelude, declarations or nested rules) kept."""
-    kept = []
+def _split(rules: list) -> tuple:
+    """Each rule with the selectors of its prelude, and at-rules' inner rules
+    split the same way, so that each page only has to look them up."""
+    split = []
     for rule in rules:
         if rule.type == "qualified-rule":
-            used = [s for s in _selectors(rule.prelude) if _keep_selector(s, classes)]
+            split.append((rule, _selectors(rule.prelude)))
+        elif rule.type == "at-rule" and rule.lower_at_keyword in ("media", "supports"):
+            inner = tinycss2.parse_rule_list(
+                rule.content, skip_whitespace=True, skip_comments=True
+            )
+            split.append((rule, _split(inner)))
+    return tuple(split)
+
+
+def _used_rules(rules: tuple, classes: set[str]) -> list[tuple[str, list]]:
+    """(selector or at-rule prelude, declarations or nested rules) kept."""
+    kept = []
+    for rule, parts in rules:
+        if rule.type == "qualified-rule":
+            used = [s for s in parts if _keep_selector(s, classes)]
             if used:
                 declarations = tinycss2.parse_blocks_contents(
                     rule.content, skip_whitespace=True, skip_comments=True
                 )
                 kept.append((", ".join(used), declarations))
-        elif rule.type == "at-rule" and rule.lower_at_keyword in ("media", "supports"):
-            inner = _used_rules(
-                tinycss2.parse_rule_list(
-                    rule.content, skip_whitespace=True, skip_comments=True
-                ),
-                classes,
-            )
+        else:
+            inner = _used_rules(parts, classes)
             if inner:
                 prelude = f"@{rule.at_keyword}{tinycss2.serialize(rule.prelude)}"
                 kept.append((prelude, inner))
