@@ -13,12 +13,14 @@ pymdownx.snippets preprocessor that MkDocs uses, configured from
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 import re
 import runpy
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from functools import cache
 from html.parser import HTMLParser
@@ -318,23 +320,47 @@ def check_trained(path: Path, namespace: dict, root: Path = ROOT) -> list:
 def build_site(root: Path, site_dir: Path, **env: str) -> subprocess.CompletedProcess:
     """``mkdocs build --strict`` of the site at ``root``, with the environment
     variables ``env`` (e.g. ``SITE_URL``) added to this process's."""
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1", **env)
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mkdocs",
-            "build",
-            "--strict",
-            "--site-dir",
-            str(site_dir),
-        ],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return build_sites([(root, site_dir, env)])[0]
+
+
+def build_sites(
+    builds: list[tuple[Path, Path, dict]],
+) -> list[subprocess.CompletedProcess]:
+    """``mkdocs build --strict`` of each (site root, site directory, added
+    environment variables), one after the other in one new Python process
+    (tests/mkdocs_builds.py), which imports MkDocs and its plugins once.
+    Each result's ``stdout`` holds all that its build printed."""
+    with tempfile.TemporaryDirectory() as scratch:
+        specs, results = Path(scratch) / "builds.json", Path(scratch) / "results.json"
+        specs.write_text(
+            json.dumps(
+                [
+                    {"root": str(root), "site_dir": str(site_dir), "env": env}
+                    for root, site_dir, env in builds
+                ]
+            ),
+            encoding="utf-8",
+        )
+        driver = Path(__file__).with_name("mkdocs_builds.py")
+        done = subprocess.run(
+            [sys.executable, str(driver), str(specs), str(results)],
+            env=dict(os.environ, NO_MKDOCS_2_WARNING="1"),
+            capture_output=True,
+            text=True,
+            timeout=120 * len(builds),
+        )
+        if done.returncode != 0 or not results.exists():
+            raise SiteError(f"{driver.name} failed:\n{done.stdout}{done.stderr}")
+        reports = json.loads(results.read_text(encoding="utf-8"))
+    return [
+        subprocess.CompletedProcess(
+            ["mkdocs", "build", "--strict", "--site-dir", str(site_dir)],
+            report["returncode"],
+            stdout=report["output"],
+            stderr="",
+        )
+        for (root, site_dir, env), report in zip(builds, reports, strict=True)
+    ]
 
 
 # Claims: a sentence about a layer's behaviour carries an invisible marker,

@@ -60,14 +60,36 @@ class BrokenBuild:
             assert name in self.output, self.output
 
 
-def build_broken(name: str, break_it, **env: str) -> BrokenBuild:
-    """Copy the site, break the copy with ``break_it(root)``, build it. The
-    builds run as background jobs (see background.py), beside other tests."""
-    root = copy_site(background.scratch(name) / "site-copy")
-    break_it(root)
-    site = root.parent / "built"
-    result = sitecheck.build_site(root, site, **env)
-    return BrokenBuild(root, site, result.returncode, result.stdout + result.stderr)
+# The broken copies whose strict build a test reads: name -> (the function
+# that breaks a copy, environment variables for its build).
+BROKEN_COPIES = {}
+
+
+def breaks(name: str, **env: str):
+    """Register the decorated function as the breakage of copy ``name``."""
+
+    def register(break_it):
+        BROKEN_COPIES[name] = (break_it, env)
+        return break_it
+
+    return register
+
+
+@background.fixture
+def broken_builds() -> dict[str, BrokenBuild]:
+    """Each copy of BROKEN_COPIES broken and built, as a background job
+    (see background.py), beside other tests. The builds run one after the
+    other in one process (sitecheck.build_sites)."""
+    copies = {}
+    for name, (break_it, env) in BROKEN_COPIES.items():
+        root = copy_site(background.scratch(name) / "site-copy")
+        break_it(root)
+        copies[name] = (root, root.parent / "built", env)
+    results = sitecheck.build_sites(list(copies.values()))
+    return {
+        name: BrokenBuild(root, site, result.returncode, result.stdout)
+        for (name, (root, site, _)), result in zip(copies.items(), results, strict=True)
+    }
 
 
 def test_the_unbroken_copy_passes(site):
@@ -80,6 +102,7 @@ def test_the_unbroken_copy_passes(site):
     # Its build is the real site's: test_site.py builds that, strictly.
 
 
+@breaks("missing-snippet")
 def remove_a_snippet(root):
     edit(
         root / "docs" / "dropout.md",
@@ -88,13 +111,8 @@ def remove_a_snippet(root):
     )
 
 
-@background.fixture
-def build_without_a_snippet():
-    return build_broken("missing-snippet", remove_a_snippet)
-
-
-def test_missing_snippet_file(build_without_a_snippet):
-    broken = build_without_a_snippet
+def test_missing_snippet_file(broken_builds):
+    broken = broken_builds["missing-snippet"]
     with pytest.raises(SiteError, match=r"docs/dropout\.md:\d+: .*gone\.py"):
         sitecheck.blocks(broken.root / "docs" / "dropout.md", broken.root)
     broken.assert_fails_naming("dropout.md", "gone.py")
@@ -169,6 +187,7 @@ def test_python_block_that_would_be_skipped(site, fence):
         sitecheck.check_fences(page, site)
 
 
+@breaks("unknown-number")
 def use_an_unknown_number(root):
     # The page renders numbers (render_macros: true); this one is unknown.
     # (The first page built: the build stops at the first error.)
@@ -179,13 +198,8 @@ def use_an_unknown_number(root):
     )
 
 
-@background.fixture
-def build_with_an_unknown_number():
-    return build_broken("unknown-number", use_an_unknown_number)
-
-
-def test_unknown_number_on_a_page(build_with_an_unknown_number):
-    build_with_an_unknown_number.assert_fails_naming(
+def test_unknown_number_on_a_page(broken_builds):
+    broken_builds["unknown-number"].assert_fails_naming(
         "batch-normalization.md", "no_such_number"
     )
 
@@ -263,6 +277,11 @@ NOTEBOOK = """<!DOCTYPE html>
 """
 
 
+# Built as published: below a path of the host, not at its root.
+PUBLISHED = "https://example.github.io/dropout-batchnorm/"
+
+
+@breaks("broken-links", SITE_URL=PUBLISHED)
 def break_links_and_anchors(root):
     edit(
         root / "docs" / "dropout.md",
@@ -281,20 +300,11 @@ def break_links_and_anchors(root):
     )
 
 
-# Built as published: below a path of the host, not at its root.
-PUBLISHED = "https://example.github.io/dropout-batchnorm/"
-
-
-@background.fixture
-def build_with_broken_links():
-    return build_broken("broken-links", break_links_and_anchors, SITE_URL=PUBLISHED)
-
-
-def test_broken_links_and_anchors(build_with_broken_links):
+def test_broken_links_and_anchors(broken_builds):
     """The strict build fails on every broken link and anchor of a Markdown
     page, and reports them all at once; those of a page that MkDocs does not
     read (a notebook's HTML) only the built-site check catches."""
-    broken = build_with_broken_links
+    broken = broken_builds["broken-links"]
     broken.assert_fails_naming(
         "dropout.md", "nowhere", "index.md", "'droput.md'", "'notebooks/droput.ipynb'"
     )
