@@ -3,11 +3,10 @@ complete, the figures are drawn from it as it stands, the runner works end
 to end (in smoke mode), and every comparison the page states holds in the
 data."""
 
+import contextlib
+import io
 import re
-import subprocess
-import sys
 
-import background
 import keras
 import numpy as np
 import pytest
@@ -50,23 +49,18 @@ def test_results_page_numbers_all_come_from_the_data():
     resultscheck.check_no_typed_numbers(ROOT / "docs" / "results.md")
 
 
-@background.fixture
-def smoke_run():
-    """`python -m experiments.run --smoke` (two epochs, one seed, the
-    diabetes data), as a background job: (what it printed, the results file it
-    wrote, whether the committed results file is unchanged)."""
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    """`python -m experiments.run --smoke --jobs 1` (two epochs, one seed, the
+    diabetes data), run in this process, where TensorFlow is already
+    imported: (what it printed, the results file it wrote, whether the
+    committed results file is unchanged)."""
     committed = RESULTS.read_bytes()
-    output = background.scratch("smoke-run") / "results.json"
-    command = [sys.executable, "-m", "experiments.run", "--smoke", "--jobs", "1"]
-    done = subprocess.run(
-        [*command, "--output", str(output)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout, output, RESULTS.read_bytes() == committed
+    output = tmp_path_factory.mktemp("smoke-run") / "results.json"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        run.main(["--smoke", "--jobs", "1", "--output", str(output)])
+    return printed.getvalue(), output, RESULTS.read_bytes() == committed
 
 
 def test_smoke_run(smoke_run):
