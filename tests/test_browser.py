@@ -4,13 +4,14 @@ reachable.
 
 One build serves the whole session, and one background job (see
 background.py) does all the browsing, in a process of its own, beside the
-other tests. It visits every page once, in one tab: the visit records every
-request and console error, measures the math, saves a full-page screenshot
-to build/screenshots/<page>.png, runs axe-core in the light colour scheme
-and its colour rules again in the dark scheme, and clicks every Python
-block's copy button. Then it plays what a reader does (search, content tabs,
-the palette toggle), each action returning what it observed. The tests
-below check what the job recorded.
+other tests, in one tab. It visits every page once: the visit records every
+request and console error, measures the math, runs axe-core in the light
+colour scheme and its colour rules again in the dark scheme, and clicks
+every Python block's copy button; with SCREENSHOTS=1 in the environment, it
+also saves a full-page screenshot to build/screenshots/<page>.png. Then, in
+the same tab, it plays what a reader does (search, content tabs, the palette
+toggle), each action returning what it observed. The tests below check what
+the job recorded.
 """
 
 from __future__ import annotations
@@ -42,10 +43,15 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = sitecheck.ROOT / "build" / "screenshots"
+# Screenshots are for people to look at (no test checks them) and costly
+# to take: taken on request only.
+TAKE_SCREENSHOTS = os.environ.get("SCREENSHOTS") == "1"
 # The reader's system preference, and the palette Material shows for it.
 SCHEMES = {"light": "default", "dark": "slate"}
 SERIOUS = {"serious", "critical"}
 VIEWPORT = {"width": 1280, "height": 800}
+# Generous: the browser runs at a low priority, beside the training tests.
+TIMEOUT_MS = 60_000
 
 
 def require_chromium(path: Path = CHROMIUM) -> None:
@@ -90,12 +96,17 @@ class Visit:
     copies: list[tuple[int, str, str]] = field(default_factory=list)
 
 
+# The URLs that may be on another host than 127.0.0.1: only requests for
+# them need the round trip to Python that a route costs.
+MAYBE_ELSEWHERE = re.compile(r"^(?!https?://127\.0\.0\.1[:/])")
+
+
 def offline_context(browser, **options):
     """A browser context in which requests to any host but 127.0.0.1 fail;
-    ``context.blocked`` lists them."""
+    each is appended to the list ``context.blocked``, which its user may
+    replace to record them apart."""
     context = browser.new_context(viewport=VIEWPORT, **options)
-    # Generous: the browser runs at a low priority, beside the training tests.
-    context.set_default_timeout(60_000)
+    context.set_default_timeout(TIMEOUT_MS)
     context.blocked = []
 
     def route(route):
@@ -106,23 +117,25 @@ def offline_context(browser, **options):
             context.blocked.append(url)
             route.abort()
 
-    context.route("**/*", route)
+    context.route(MAYBE_ELSEWHERE, route)
     return context
 
 
-MATH_BOXES = """elements => elements.map(m => {
+# The visits run scripts in the page with tab.evaluate alone: Playwright's
+# selectors and waits would first load its selector engine into each page.
+MATH_BOXES = """() => [...document.querySelectorAll("math")].map(m => {
     const box = m.getBoundingClientRect();
     return {width: box.width, height: box.height, shown: m.checkVisibility(),
             text: m.textContent.slice(0, 40)};
 })"""
+# Once Material shows the palette of the reader's colour scheme.
+PALETTE_SHOWN = """([palette, timeout]) => new Promise((shown, late) => {
+    setTimeout(() => late(new Error(`palette ${palette} not shown`)), timeout);
+    const check = () => document.body.dataset.mdColorScheme === palette
+        ? shown() : requestAnimationFrame(check);
+    check();
+})"""
 
-
-COLOUR_RULES = ["color-contrast", "link-in-text-block"]
-AXE_OTHERS = {  # every rule but those on colours: they do not depend on the scheme
-    "resultTypes": ["violations"],
-    "rules": {rule: {"enabled": False} for rule in COLOUR_RULES},
-}
-AXE_COLOURS = {"resultTypes": ["violations"], "runOnly": COLOUR_RULES}
 
 # A text's contrast depends on its own styles and on what lies behind it. A
 # long page has some 2,000 text nodes but only about a hundred kinds, most of
@@ -133,19 +146,27 @@ AXE_COLOURS = {"resultTypes": ["violations"], "runOnly": COLOUR_RULES}
 SAMPLE_TEXT = """checked => {
     for (const element of document.querySelectorAll("[data-contrast-sample]"))
         element.removeAttribute("data-contrast-sample");
-    const background = element => {
-        for (let e = element; e; e = e.parentElement) {
-            const colour = getComputedStyle(e).backgroundColor;
-            if (colour !== "rgba(0, 0, 0, 0)") return colour;
-        }
-        return "none";
+    // An element's ground and chain of ancestors, found once for all the
+    // texts that it and its descendants hold.
+    const once = find => {
+        const found = new Map();
+        return element => {
+            if (!found.has(element)) found.set(element, find(element));
+            return found.get(element);
+        };
     };
-    const ancestors = element => {
-        const chain = [];
-        for (let e = element; e && e !== document.body; e = e.parentElement)
-            chain.push(e.tagName + [...e.classList].sort().map(c => "." + c).join(""));
-        return chain.join(" < ");
-    };
+    const background = once(element => {
+        if (!element) return "none";
+        const colour = getComputedStyle(element).backgroundColor;
+        if (colour !== "rgba(0, 0, 0, 0)") return colour;
+        return background(element.parentElement);
+    });
+    const ancestors = once(element => {
+        if (!element || element === document.body) return "";
+        const classes = [...element.classList].sort().map(c => "." + c).join("");
+        const above = ancestors(element.parentElement);
+        return element.tagName + classes + (above ? " < " + above : "");
+    });
     const kinds = new Set(checked), added = [];
     const texts = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
     while (texts.nextNode()) {
@@ -162,7 +183,26 @@ SAMPLE_TEXT = """checked => {
     }
     return added;
 }"""
-SAMPLES = {"include": [["[data-contrast-sample]"]]}
+SAMPLED = "[data-contrast-sample]"
+# The rules on colours, and the elements each applies to in axe-core 4.12
+# (every element, when the rule names none).
+COLOUR_RULES = {"color-contrast": "*", "link-in-text-block": "a[href], [role=link]"}
+# Narrowed (by axe.configure) to the texts sampled and what they contain,
+# the colour rules run with all the others in the light scheme: one run of
+# axe-core, which starts by reading the whole page, rather than two.
+AXE_SAMPLED = {
+    "rules": [
+        {
+            "id": rule,
+            "selector": ", ".join(
+                f"{s}{SAMPLED}, {SAMPLED} {s}" for s in selector.split(", ")
+            ),
+        }
+        for rule, selector in COLOUR_RULES.items()
+    ]
+}
+AXE_ALL = {"resultTypes": ["violations"]}
+AXE_COLOURS = {"resultTypes": ["violations"], "runOnly": list(COLOUR_RULES)}
 
 
 @functools.cache
@@ -173,84 +213,98 @@ def axe_source() -> str:
     return Axe().axe_script
 
 
-def run_axe(tab, options: dict, context: dict | None = None) -> list[dict]:
+def run_axe(tab, options: dict) -> list[dict]:
     """axe-core's violations of impact serious or critical on the page."""
     if tab.evaluate("typeof axe") == "undefined":  # once a page
         tab.evaluate(axe_source())
-    response = tab.evaluate(
-        "([context, options]) => axe.run(context ?? document, options)",
-        [context, options],
-    )
+        tab.evaluate("rules => axe.configure(rules)", AXE_SAMPLED)
+    response = tab.evaluate("options => axe.run(document, options)", options)
     return [v for v in response["violations"] if v["impact"] in SERIOUS]
 
 
 def accessibility_violations(tab, scheme: str, checked: set) -> list[tuple[str, dict]]:
-    """(scheme, violation): every rule in the light scheme; the colour rules
-    in both, on a text of each kind not yet in ``checked`` (which grows)."""
-    found = run_axe(tab, AXE_OTHERS) if scheme == "light" else []
+    """(scheme, violation): every rule in the light scheme, the colour rules
+    alone in the dark one; the colour rules on a text of each kind not yet
+    in ``checked`` (which grows)."""
     added = tab.evaluate(SAMPLE_TEXT, sorted(checked))
     checked.update(added)
-    if added:
-        found += run_axe(tab, AXE_COLOURS, SAMPLES)
+    if scheme == "light":
+        found = run_axe(tab, AXE_ALL)
+    elif added:
+        found = run_axe(tab, AXE_COLOURS)
+    else:  # nothing new to check
+        found = []
     return [(scheme, violation) for violation in found]
 
 
 def visit(tab, base: str, page: builtsite.Page, code: list[str]) -> Visit:
-    """Load a page in the light scheme, take its screenshot and run axe-core;
-    switch the reader's system to dark (the palette follows it) and run
-    axe-core's colour rules again; then click the copy button of each Python
-    block (``code``: what each shows)."""
+    """Load a page in the light scheme, measure its math, take its
+    screenshot (on request) and run axe-core; switch the reader's system to
+    dark (the palette follows it) and run axe-core's colour rules again;
+    then click the copy button of each Python block (``code``: what each
+    shows)."""
     result = Visit(page)
     tab.visits.append(result)  # where the tab's listeners record
-    start = len(tab.context.blocked)
+    tab.context.blocked = result.blocked  # and its context's route
     tab.emulate_media(color_scheme="light")
     tab.goto(base + page.url, wait_until="load")
-    result.math = tab.eval_on_selector_all("math", MATH_BOXES)
-    tab.screenshot(
-        path=SCREENSHOTS / f"{page.name}.png", full_page=True, animations="disabled"
-    )
+    result.math = tab.evaluate(MATH_BOXES)
+    if TAKE_SCREENSHOTS:
+        tab.screenshot(
+            path=SCREENSHOTS / f"{page.name}.png",
+            full_page=True,
+            animations="disabled",
+        )
     for scheme, palette in SCHEMES.items():
         tab.emulate_media(color_scheme=scheme)
-        tab.wait_for_function(f"document.body.dataset.mdColorScheme == '{palette}'")
+        tab.evaluate(PALETTE_SHOWN, [palette, TIMEOUT_MS])
         checked = tab.contrast_checked.setdefault(scheme, set())
         result.violations += accessibility_violations(tab, scheme, checked)
     result.copies = copy_each_block(tab, code)  # after axe: it shows a dialog
-    result.blocked = tab.context.blocked[start:]
     return result
 
 
-# Reveal a code block hidden in an inactive content tab or a closed
-# "Whole script" block, as a reader would: by clicking the tab's label or
-# the block's summary.
-REVEAL = """block => {
-    const tab = block.closest(".tabbed-block");
-    if (tab && !tab.checkVisibility()) {
-        const set = tab.closest(".tabbed-set");
-        const index = [...tab.parentElement.children].indexOf(tab);
-        set.querySelectorAll(":scope > .tabbed-labels > label")[index].click();
+# Each Python block's copy button, clicked as a reader would: a block hidden
+# in an inactive content tab or a closed "Whole script" block is revealed
+# first (by a click on the tab's label or the block's summary) and drawn;
+# then the click (Material's own handler copies) and the clipboard's text.
+COPY_EACH_BLOCK = """async () => {
+    const copied = [];
+    const blocks = document.querySelectorAll(".md-content .language-python.highlight");
+    for (const [index, block] of blocks.entries()) {
+        let revealed = false;
+        const tabbed = block.closest(".tabbed-block");
+        if (tabbed && !tabbed.checkVisibility()) {
+            const set = tabbed.closest(".tabbed-set");
+            const position = [...tabbed.parentElement.children].indexOf(tabbed);
+            set.querySelectorAll(":scope > .tabbed-labels > label")[position].click();
+            revealed = true;
+        }
+        const details = block.closest("details");
+        if (details && !details.open) {
+            details.querySelector("summary").click();
+            revealed = true;
+        }
+        if (revealed)  // what Material adds to a block once it is shown
+            await new Promise(drawn => requestAnimationFrame(() => setTimeout(drawn)));
+        const button = block.querySelector("button[data-md-type=copy]");
+        if (!button) throw new Error(`Python block ${index + 1} has no copy button`);
+        await navigator.clipboard.writeText("");
+        button.click();
+        copied.push(await navigator.clipboard.readText());
     }
-    const details = block.closest("details");
-    if (details && !details.open) details.querySelector("summary").click();
+    return copied;
 }"""
 
 
 def copy_each_block(tab, code: list[str]) -> list[tuple[int, str, str]]:
     """Click each Python block's copy button: (block number, what the
     clipboard then holds, the code that the page's source shows)."""
-    blocks = tab.locator(".md-content .language-python.highlight")
-    if blocks.count() != len(code):
-        return [(0, f"{blocks.count()} Python blocks shown", f"{len(code)} written")]
-    copies = []
-    for index, shown in enumerate(code):
-        block = blocks.nth(index)
-        block.evaluate(REVEAL)
-        tab.evaluate("navigator.clipboard.writeText('')")
-        # The click a reader makes, without Playwright's wait for the button
-        # to stop moving: Material's own handler copies.
-        block.locator("button[data-md-type=copy]").dispatch_event("click")
-        copied = tab.evaluate("navigator.clipboard.readText()")
-        copies.append((index + 1, copied, shown))
-    return copies
+    copied = tab.evaluate(COPY_EACH_BLOCK)
+    if len(copied) != len(code):
+        return [(0, f"{len(copied)} Python blocks shown", f"{len(code)} written")]
+    pairs = enumerate(zip(copied, code, strict=True), 1)
+    return [(number, text, shown) for number, (text, shown) in pairs]
 
 
 def page_url(markdown: Path) -> str:
@@ -288,27 +342,37 @@ def browsing(site_build, chromium) -> Browsing:
         browser = playwright.chromium.launch(
             executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS
         )
-        visits = visit_every_page(browser, base, site)
-        actions = {}
-        for name, action in READER_ACTIONS.items():
-            try:
-                actions[name] = action(browser, base, site)
-            except Exception as error:  # reported by the action's own test
-                actions[name] = f"{type(error).__name__}: {error}"
+        browsed = browse(browser, base, site)
         browser.close()
-    return Browsing(visits, actions)
+    return browsed
 
 
-def visit_every_page(browser, base: str, site: Path) -> dict[str, Visit]:
-    # The Python blocks of each Markdown page, as the site renders them.
-    code = {page_url(md): [b.code for b in sitecheck.blocks(md)] for md in DOC_PAGES}
-    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
-    SCREENSHOTS.mkdir(parents=True)
+def browse(browser, base: str, site: Path) -> Browsing:
+    """Every page visited, then each reader action played, all in one tab:
+    a new tab, or a new context, costs a new renderer process."""
     context = offline_context(
         browser, permissions=["clipboard-read", "clipboard-write"]
     )
-    # One tab for every page: a new tab costs a new renderer process.
     tab = context.new_page()
+    visits = visit_every_page(tab, base, site)
+    actions = {}
+    for name, action in READER_ACTIONS.items():
+        try:
+            new_reader(tab, base)
+            actions[name] = action(tab, base, site)
+        except Exception as error:  # reported by the action's own test
+            actions[name] = f"{type(error).__name__}: {error}"
+    context.close()
+    return Browsing(visits, actions)
+
+
+def visit_every_page(tab, base: str, site: Path) -> dict[str, Visit]:
+    # The Python blocks of each Markdown page, as the site renders them.
+    code = {page_url(md): [b.code for b in sitecheck.blocks(md)] for md in DOC_PAGES}
+    # Taken or not, no screenshot of an earlier build is left.
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+    if TAKE_SCREENSHOTS:
+        SCREENSHOTS.mkdir(parents=True)
     tab.visits = []  # the listeners record into the last one
     tab.contrast_checked = {}  # scheme: kinds of text checked
 
@@ -316,15 +380,36 @@ def visit_every_page(browser, base: str, site: Path) -> dict[str, Visit]:
         if message.type == "error":
             tab.visits[-1].errors.append(message.text)
 
-    tab.on("console", on_console)
-    tab.on("pageerror", lambda error: tab.visits[-1].errors.append(str(error)))
-    tab.on("request", lambda request: tab.visits[-1].requests.append(request.url))
+    listeners = {
+        "console": on_console,
+        "pageerror": lambda error: tab.visits[-1].errors.append(str(error)),
+        "request": lambda request: tab.visits[-1].requests.append(request.url),
+    }
+    for event, listener in listeners.items():
+        tab.on(event, listener)
     visits = {
         page.url: visit(tab, base, page, code.get(page.url, []))
         for page in builtsite.pages(site).values()
     }
-    context.close()
+    for event, listener in listeners.items():  # not the reader actions'
+        tab.remove_listener(event, listener)
     return visits
+
+
+def new_reader(tab, base: str) -> None:
+    """Make ``tab`` a new reader's: blank, the system in the light scheme,
+    nothing that the site stored (the palette, the content tab chosen), and
+    the requests to other hosts recorded afresh, in ``tab.context.blocked``."""
+    tab.goto("about:blank")  # no page of the site left running
+    tab.emulate_media(color_scheme="light")
+    # The site's storage, which a blank page cannot reach.
+    cdp = tab.context.new_cdp_session(tab)
+    cdp.send(
+        "Storage.clearDataForOrigin",
+        {"origin": base.rstrip("/"), "storageTypes": "local_storage"},
+    )
+    cdp.detach()
+    tab.context.blocked = []
 
 
 @pytest.fixture(scope="session")
@@ -340,8 +425,9 @@ def observed(browsing: Browsing, action: str) -> dict:
     return seen
 
 
-# What a reader does on the site, played after the visits: each action
-# returns what it observed, which its test below checks.
+# What a reader does on the site, played after the visits, in their tab
+# (made a new reader's first, see new_reader): each action returns what it
+# observed, which its test below checks.
 READER_ACTIONS = {}
 
 
@@ -387,15 +473,14 @@ CONTRAST_PAGE = """<!DOCTYPE html>
 
 
 @reader_action
-def colour_sampling(browser, base, site) -> dict:
-    context = offline_context(browser)
-    tab = context.new_page()
+def colour_sampling(tab, base, site) -> dict:
+    # On the blank page: in place of a page of the site, this page would
+    # keep the site's scripts running.
     readable = "\n".join(f'<p class="note">Readable {i}.</p>' for i in range(300))
     tab.set_content(CONTRAST_PAGE.format(readable=readable))
     found = accessibility_violations(tab, "light", set())
     checked = set()
     again = [accessibility_violations(tab, "dark", checked) for _ in range(2)]
-    context.close()
     return {
         "faint": sorted(
             node["target"][0]
@@ -448,9 +533,7 @@ def test_page_weight_counts_everything_the_browser_loads(visits, built_site):
 
 
 @reader_action
-def search(browser, base, site) -> dict:
-    context = offline_context(browser)
-    tab = context.new_page()
+def search(tab, base, site) -> dict:
     tab.goto(base, wait_until="load")
     tab.locator(".md-search__input").click()
     tab.keyboard.type("momentum")
@@ -463,9 +546,7 @@ def search(browser, base, site) -> dict:
     ).first
     page.click()  # scrolls to the link; found again if the list was redrawn
     tab.wait_for_url(f"{base}batch-normalization/**")
-    seen = {"title": tab.locator("h1").inner_text(), "blocked": context.blocked}
-    context.close()
-    return seen
+    return {"title": tab.locator("h1").inner_text(), "blocked": tab.context.blocked}
 
 
 def test_search_finds_a_page(browsing):
@@ -489,7 +570,7 @@ def test_copy_buttons_copy_exactly_the_code(visits, markdown):
 
 
 @reader_action
-def content_tabs(browser, base, site) -> dict:
+def content_tabs(tab, base, site) -> dict:
     with_tabs = [
         page
         for page in builtsite.pages(site).values()
@@ -497,8 +578,6 @@ def content_tabs(browser, base, site) -> dict:
     ]
     if not with_tabs:
         return {"labels": 0}
-    context = offline_context(browser)
-    tab = context.new_page()
     tab.goto(base + with_tabs[0].url, wait_until="load")
     tabs = tab.locator(".tabbed-set").first
     labels = tabs.locator(":scope > .tabbed-labels > label")
@@ -508,9 +587,7 @@ def content_tabs(browser, base, site) -> dict:
     for label in (1, 0):
         labels.nth(label).click()
         shown.append((first.is_visible(), second.is_visible()))
-    seen = {"labels": labels.count(), "shown": shown}
-    context.close()
-    return seen
+    return {"labels": labels.count(), "shown": shown}
 
 
 def test_content_tabs_switch(browsing):
@@ -521,9 +598,7 @@ def test_content_tabs_switch(browsing):
 
 
 @reader_action
-def palette_toggle(browser, base, site) -> dict:
-    context = offline_context(browser, color_scheme="light")
-    tab = context.new_page()
+def palette_toggle(tab, base, site) -> dict:
     tab.goto(base, wait_until="load")
     body = tab.locator("body")
     initial = scheme = body.get_attribute("data-md-color-scheme")
@@ -536,14 +611,12 @@ def palette_toggle(browser, base, site) -> dict:
         if scheme != initial:
             break
     tab.reload(wait_until="load")
-    seen = {
+    return {
         "initial": initial,
         "chosen": scheme,
         "after reload": body.get_attribute("data-md-color-scheme"),
-        "blocked": context.blocked,
+        "blocked": tab.context.blocked,
     }
-    context.close()
-    return seen
 
 
 def test_palette_toggle_switches_and_persists(browsing):
