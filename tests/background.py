@@ -19,7 +19,10 @@ interpreter lock.
 
 Jobs, and every process they start, run at a lower priority than the tests,
 and the tests that use a background fixture run after all the others: by
-then their values are ready, or nearly.
+then their values are ready, or nearly. Some programs start a session of
+their own (Jupyter kernels, Chromium); Linux then schedules each such session
+as a group (an "autogroup") with as much CPU as the tests' own session, so
+a watcher lowers the priority of those groups too.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -78,6 +82,55 @@ def fixture(function: Callable | None = None, *, process: bool = False):
 def _lower_priority() -> None:
     # Linux: a thread's priority; the processes it starts inherit it.
     os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICENESS)
+
+
+def _autogroup(pid: int | str) -> str:
+    """The scheduling group of a process: "/autogroup-<n> nice <k>"."""
+    return Path(f"/proc/{pid}/autogroup").read_text().strip()
+
+
+def _descendants(root: int) -> set[int]:
+    """The processes below ``root``."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                # The parent's pid follows the command's name in parentheses.
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue  # ended meanwhile
+            children.setdefault(parent, []).append(int(entry.name))
+    found, pending = set(), [root]
+    while pending:
+        for child in children.get(pending.pop(), []):
+            found.add(child)
+            pending.append(child)
+    return found
+
+
+@cache  # one watcher per session
+def _watch_sessions() -> None:
+    """Where Linux groups processes by session (autogroups), give the group
+    of every session that a job's process starts the jobs' priority."""
+    try:
+        own = _autogroup("self").split()[0]
+    except OSError:  # no autogroups (another OS, or the feature is off)
+        return
+
+    def watch():
+        lowered = set()
+        while True:
+            for pid in _descendants(os.getpid()):
+                try:
+                    group = _autogroup(pid).split()[0]
+                    if group != own and group not in lowered:
+                        Path(f"/proc/{pid}/autogroup").write_text(str(NICENESS))
+                        lowered.add(group)
+                except OSError:
+                    continue  # ended meanwhile, or not ours to change
+            time.sleep(0.5)
+
+    threading.Thread(target=watch, name="background-sessions", daemon=True).start()
 
 
 def _child(send, log: str, module: str, name: str, arguments: tuple) -> None:
@@ -133,6 +186,7 @@ def _in_a_process(name: str, *arguments):
 
 def start(name: str) -> Future:
     """Start the job ``name`` (and those it takes), unless it was started."""
+    _watch_sessions()
     with _lock:
         if name in _started:
             return _started[name]

@@ -1,8 +1,13 @@
 """background.py itself: a job gets the values of the jobs it takes, runs in
 a process of its own at a lower priority when asked, and its error reaches
-the test that waits for it, with where to read its output."""
+the test that waits for it, with where to read its output. A session that a
+job starts gets the jobs' priority too."""
 
 import os
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import background
 import pytest
@@ -38,3 +43,31 @@ def test_a_jobs_error_reaches_the_test_with_its_output():
     notes = "\n".join(caught.value.__notes__)
     assert "failing.log" in notes
     assert "in failing" in notes  # the job's own traceback
+
+
+@background.fixture
+def own_session():
+    """A process that starts a session of its own, as a Jupyter kernel does;
+    its pid, and the test process's scheduling group."""
+    sleeper = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(30)"], start_new_session=True
+    )
+    return sleeper, Path("/proc/self/autogroup").read_text().split()[0]
+
+
+@pytest.mark.skipif(
+    not Path("/proc/self/autogroup").exists(),
+    reason="Linux without autogroups: a new session is scheduled like the rest",
+)
+def test_a_session_that_a_job_starts_runs_at_the_jobs_priority():
+    sleeper, tests_group = background.result("own_session")
+    try:
+        group = Path(f"/proc/{sleeper.pid}/autogroup")
+        deadline = time.monotonic() + 10
+        while not group.read_text().endswith(f" nice {background.NICENESS}\n"):
+            assert time.monotonic() < deadline, group.read_text()
+            time.sleep(0.1)
+        assert group.read_text().split()[0] != tests_group  # a group of its own
+    finally:
+        sleeper.kill()
+        sleeper.wait()
