@@ -73,8 +73,6 @@ def build(root: str, site_dir: str, env: dict[str, str]) -> dict:
             except click.ClickException as error:  # mkdocs' Abort among them
                 error.show()
                 returncode = error.exit_code
-            except click.exceptions.Exit as exit:
-                returncode = exit.exit_code
             except SystemExit as exit:  # mkdocs-macros exits on a macro's error
                 returncode = exit.code if isinstance(exit.code, int) else 1
             except Exception:  # what the command would die of, traceback shown

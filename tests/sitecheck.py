@@ -317,10 +317,9 @@ def check_trained(path: Path, namespace: dict, root: Path = ROOT) -> list:
     return models
 
 
-def build_site(root: Path, site_dir: Path, **env: str) -> subprocess.CompletedProcess:
-    """``mkdocs build --strict`` of the site at ``root``, with the environment
-    variables ``env`` (e.g. ``SITE_URL``) added to this process's."""
-    return build_sites([(root, site_dir, env)])[0]
+def build_site(root: Path, site_dir: Path) -> subprocess.CompletedProcess:
+    """``mkdocs build --strict`` of the site at ``root``."""
+    return build_sites([(root, site_dir, {})])[0]
 
 
 def build_sites(
