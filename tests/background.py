@@ -108,13 +108,22 @@ def _descendants(root: int) -> set[int]:
     return found
 
 
+def own_autogroup() -> str | None:
+    """The test process's scheduling group ("/autogroup-<n>"), or None where
+    there are none: another OS, the feature off, or a container where
+    /proc/<pid>/autogroup exists but reads empty."""
+    try:
+        return _autogroup("self").split()[0]
+    except (OSError, IndexError):
+        return None
+
+
 @cache  # one watcher per session
 def _watch_sessions() -> None:
     """Where Linux groups processes by session (autogroups), give the group
     of every session that a job's process starts the jobs' priority."""
-    try:
-        own = _autogroup("self").split()[0]
-    except OSError:  # no autogroups (another OS, or the feature is off)
+    own = own_autogroup()
+    if own is None:
         return
 
     def watch():
@@ -126,7 +135,7 @@ def _watch_sessions() -> None:
                     if group != own and group not in lowered:
                         Path(f"/proc/{pid}/autogroup").write_text(str(NICENESS))
                         lowered.add(group)
-                except OSError:
+                except (OSError, IndexError):
                     continue  # ended meanwhile, or not ours to change
             time.sleep(0.5)
 
