@@ -12,6 +12,7 @@ pymdownx.snippets preprocessor that MkDocs uses, configured from
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import json
 import math
@@ -258,6 +259,32 @@ def check_no_orphans(root: Path = ROOT) -> None:
             "snippets that no page includes (embed them, or delete them):\n"
             + "\n".join(orphans)
         )
+
+
+# Keras 3 takes a model's input shape from keras.Input, and only warns about
+# (then ignores) input_shape= or input_dim= on a layer. docs/pitfalls.md
+# shows that mistake on purpose, so its snippets alone may make it.
+SHOWS_MISTAKES = "snippets/pitfalls/"
+LEGACY_SHAPE_ARGUMENTS = {"input_shape", "input_dim"}
+
+
+def check_keras_idioms(path: Path, root: Path = ROOT) -> None:
+    """A snippet declares its input with ``keras.Input(shape=...)``, never
+    with ``input_shape=`` or ``input_dim=`` on a layer."""
+    name = rel(path, root)
+    if name.startswith(SHOWS_MISTAKES):
+        return
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=name)
+    found = [
+        f"{name}:{node.lineno}: {keyword.arg}= on a layer; "
+        "declare the input first with keras.Input(shape=...)"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        for keyword in node.keywords
+        if keyword.arg in LEGACY_SHAPE_ARGUMENTS
+    ]
+    if found:
+        raise SiteError("\n".join(found))
 
 
 def _reset_keras() -> None:

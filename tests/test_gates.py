@@ -169,6 +169,16 @@ def test_snippet_without_a_trained_model(site):
         sitecheck.check_trained(snippet, namespace, site)
 
 
+def test_snippet_with_input_shape_on_a_layer(site):
+    snippet = site / "snippets" / "dropout" / "after_hidden.py"
+    edit(snippet, "keras.Input(shape=(10,)),\n", "")
+    edit(snippet, 'activation="relu")', 'activation="relu", input_shape=(10,))')
+    with pytest.raises(
+        SiteError, match=r"snippets/dropout/after_hidden\.py:\d+: input_shape= "
+    ):
+        sitecheck.check_keras_idioms(snippet, site)
+
+
 def test_orphan_snippet(site):
     (site / "snippets" / "dropout" / "orphan.py").write_text("print(1)\n")
     with pytest.raises(SiteError, match=r"snippets/dropout/orphan\.py"):
