@@ -598,6 +598,38 @@ def test_content_tabs_switch(browsing):
 
 
 @reader_action
+def notebook_widths(tab, base, site) -> dict:
+    """Per notebook page: the width of the content column, and of its
+    narrowest code cell."""
+    notebooks = [
+        page
+        for page in builtsite.pages(site).values()
+        if 'class="jupyter-wrapper"' in (site / page.file).read_text(encoding="utf-8")
+    ]
+    widths = {}
+    for page in notebooks:
+        tab.goto(base + page.url, wait_until="load")
+        widths[page.url] = tab.evaluate(
+            """() => [
+                document.querySelector(".md-content__inner").clientWidth,
+                Math.min(...[...document.querySelectorAll(".jp-InputArea-editor")]
+                    .map(cell => cell.getBoundingClientRect().width)),
+            ]"""
+        )
+    return widths
+
+
+def test_notebook_code_cells_take_the_column_width(browsing):
+    # A notebook's cells sit in padding of 2 x (10 + 5 + 5) px, and no less
+    # wide: JupyterLab's overflow on the notebook once kept every cell
+    # clear of the page's floated buttons, about 64 px narrower.
+    seen = observed(browsing, "notebook_widths")
+    assert len(seen) >= 3, seen
+    for url, (column, narrowest) in seen.items():
+        assert narrowest >= column - 42, (url, column, narrowest)
+
+
+@reader_action
 def palette_toggle(tab, base, site) -> dict:
     tab.goto(base, wait_until="load")
     body = tab.locator("body")
