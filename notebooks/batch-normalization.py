@@ -76,7 +76,9 @@ for i in np.argsort(variance)[[0, 1, 2, -3, -2, -1]]:
     print(f"{names[i]:<24}{variance[i]:>12.3g}{moving_variance[i]:>17.3g}")
 
 # %% [markdown]
-# The features that vary most have moving statistics close to their own. The
+# The features that vary most have moving statistics close to their own (a
+# few percent lower: each update averages in a batch's biased variance, whose
+# expected value is (*m* - 1) / *m* times the variance, for batches of *m*). The
 # features that vary least keep a moving variance of about what is left of the
 # initial 1, far more than their own: at inference, the layer divides them by
 # a larger number than it did while training. The plots show all 30 features:

@@ -4,7 +4,7 @@
 # This notebook trains a small regression model with `keras.layers.Dropout`
 # after its hidden layer, the most common placement, and then measures what the
 # layer does while training. The data, the model and the training are the
-# code that the site's Dropout page shows, from the same script.
+# code of the "After the hidden layer" script of the site's Dropout page.
 #
 # **Run it yourself.** On the site, download the notebook with the download
 # button at the top of the page, then either

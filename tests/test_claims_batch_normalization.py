@@ -75,6 +75,36 @@ def test_training_output_standardised(x):
     np.testing.assert_allclose(out.std(0), 2.0, rtol=1e-4)
 
 
+@claim("batch-normalization/epsilon-shrinks-small-variance")
+def test_epsilon_shrinks_features_of_small_variance():
+    rng = np.random.default_rng(0)
+    stds = np.array([3.0, 0.1, 0.03, 0.01], "float32")  # variances 9 to 1e-4
+    x = (rng.normal(size=(4096, 4)) * stds).astype("float32")
+    out = as_numpy(bn_layer()(x, training=True)).std(0)
+    variance = x.var(0)
+    np.testing.assert_allclose(out, np.sqrt(variance / (variance + EPSILON)), rtol=1e-3)
+    assert out[0] > 0.9999 and out[3] < 0.31  # just under 1; well under it
+
+
+@claim("batch-normalization/epsilon-on-raw-features")
+def test_epsilon_on_the_raw_breast_cancer_features():
+    script = sitecheck.run_snippet(ROOT / "snippets/batch-normalization/on_inputs.py")
+    x_train = script["x_train"].astype("float32")
+    below = int((x_train.var(0) < EPSILON).sum())
+    smallest = float(as_numpy(bn_layer()(x_train, training=True)).std(0).min())
+    small_epsilon = as_numpy(bn_layer(epsilon=1e-6)(x_train, training=True)).std(0)
+    assert below > 0 and smallest < 0.5
+    assert float(small_epsilon.min()) > 0.9
+    record(PAGE, "raw_features_below_epsilon", below)
+    record(PAGE, "raw_smallest_output_std", smallest, digits=3)
+    record(
+        PAGE,
+        "raw_smallest_output_std_small_epsilon",
+        float(small_epsilon.min()),
+        digits=3,
+    )
+
+
 @claim("batch-normalization/inference-uses-moving")
 def test_inference_uses_moving_statistics(x):
     layer = bn_layer()
@@ -149,6 +179,17 @@ def test_normalization_layer_exact():
     assert x_train.var(0).max() > 1e5  # "in the hundreds of thousands"
 
 
+@claim("batch-normalization/normalization-adapts-in-batches")
+def test_normalization_adapts_batch_by_batch():
+    script = sitecheck.run_snippet(ROOT / "snippets/batch-normalization/on_inputs.py")
+    x_train = script["x_train"].astype("float32")
+    streamed = keras.layers.Normalization()
+    streamed.adapt(tf.data.Dataset.from_tensor_slices(x_train).batch(50))
+    out = as_numpy(streamed(x_train))
+    np.testing.assert_allclose(out.mean(0), 0, atol=1e-4)
+    np.testing.assert_allclose(out.std(0), 1, atol=1e-4)
+
+
 @claim("batch-normalization/bias-cancelled")
 def test_bias_cancelled_by_batch_normalization():
     keras.utils.set_random_seed(0)
@@ -160,8 +201,12 @@ def test_bias_cancelled_by_batch_normalization():
     with tf.GradientTape() as tape:
         out = bn(dense(x), training=True)
         loss = tf.reduce_sum(out**2 * np.arange(8, dtype="float32"))
-    gradient = tape.gradient(loss, dense.bias)
-    np.testing.assert_allclose(as_numpy(gradient), 0, atol=1e-3)
+    gradient, kernel_gradient = tape.gradient(loss, [dense.bias, dense.kernel])
+    # Zero up to float32 rounding: thousands of times smaller than the
+    # kernel's gradient.
+    scale = float(np.abs(as_numpy(kernel_gradient)).max())
+    assert scale > 0.1
+    assert float(np.abs(as_numpy(gradient)).max()) < 1e-3 * scale
     dense.bias.assign(np.zeros(8, "float32"))
     fresh = keras.layers.BatchNormalization()
     np.testing.assert_allclose(
@@ -219,6 +264,10 @@ def test_batch_of_one_outputs_beta(x):
     np.testing.assert_allclose(
         as_numpy(layer(x[:1], training=True)), [[0.5, -1, 2, 0]], atol=1e-6
     )
+    # One image: the statistics also run over its pixels, which stay apart.
+    image = np.random.default_rng(0).normal(size=(1, 5, 5, 3)).astype("float32")
+    out = as_numpy(bn_layer()(image, training=True))
+    np.testing.assert_allclose(out.std(axis=(0, 1, 2)), 1, atol=0.01)
 
 
 @claim("batch-normalization/batch-of-two")
@@ -226,6 +275,13 @@ def test_batch_of_two_gives_plus_minus_one(x):
     out = as_numpy(bn_layer()(x[:2], training=True))
     np.testing.assert_allclose(np.abs(out), 1, atol=0.01)
     np.testing.assert_array_equal(np.sign(out[0]), -np.sign(out[1]))
+    # Exactly +-d / sqrt(d^2 + 4 epsilon): far from 1 when d is below 2
+    # sqrt(epsilon), about 0.063.
+    pairs = np.array([[0.0, 0.0, 0.0], [3.0, 0.1, 0.02]], "float32")
+    d = pairs[1] - pairs[0]
+    out = as_numpy(bn_layer()(pairs, training=True))
+    np.testing.assert_allclose(out[1], d / np.sqrt(d**2 + 4 * EPSILON), rtol=1e-3)
+    assert out[1, 2] < 0.5
 
 
 @claim("batch-normalization/batch-size-inference")

@@ -38,6 +38,9 @@ def test_zero_fraction(dropped):
 def test_kept_values_scaled(x, dropped):
     kept = dropped != 0
     np.testing.assert_allclose(dropped[kept], x[kept] / (1 - RATE), rtol=1e-6)
+    # Exactly: TensorFlow multiplies by the factor rounded to float32.
+    factor = np.float32(1) / np.float32(1 - RATE)
+    np.testing.assert_array_equal(dropped[kept], x[kept] * factor)
 
 
 @claim("dropout/mean-preserved")
@@ -104,6 +107,16 @@ def test_seed_reproducible():
     mask = as_numpy(first(x, training=True))
     np.testing.assert_array_equal(mask, as_numpy(twin(x, training=True)))
     assert not np.array_equal(mask, as_numpy(first(x, training=True)))
+    # set_random_seed seeds the layers created after it, not those before.
+    keras.utils.set_random_seed(1)
+    early = keras.layers.Dropout(0.5)
+    masks = []
+    for _ in range(2):
+        keras.utils.set_random_seed(0)
+        masks.append(as_numpy(keras.layers.Dropout(0.5)(x, training=True)))
+    np.testing.assert_array_equal(masks[0], masks[1])
+    keras.utils.set_random_seed(0)
+    assert not np.array_equal(as_numpy(early(x, training=True)), masks[0])
 
 
 RELATIVES = [
@@ -155,6 +168,9 @@ def test_alpha_dropout_keeps_mean_and_variance():
     assert abs(float(alpha.mean())) < 0.01
     assert float(alpha.std()) == pytest.approx(1.0, abs=0.01)
     assert float(plain.std()) == pytest.approx(np.sqrt(1 / (1 - RATE)), abs=0.01)
+    # Its constants assume mean 0 and variance 1: other inputs lose theirs.
+    other = as_numpy(keras.layers.AlphaDropout(RATE)(2 + 3 * x, training=True))
+    assert abs(float(other.mean()) - 2) > 0.1 and abs(float(other.std()) - 3) > 0.1
 
 
 @claim("dropout/gaussian-noise-std")

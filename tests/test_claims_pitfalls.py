@@ -38,6 +38,19 @@ def test_input_shape_on_second_layer_leaves_model_unbuilt():
     record("pitfalls", "unbuilt_summary", summary)
 
 
+@claim("pitfalls/input-shape-warning-generic")
+def test_input_shape_warning_is_the_same_on_the_first_layer():
+    # Keras warns when the layer is created, wherever it will go.
+    with pytest.warns(UserWarning, match="input_shape") as caught:
+        keras.Sequential([keras.layers.Dense(16, input_shape=[10])])  # used
+        keras.Sequential(  # ignored
+            [keras.layers.Dropout(0.3), keras.layers.Dense(16, input_shape=[10])]
+        )
+    messages = [str(w.message) for w in caught if "input_shape" in str(w.message)]
+    assert len(messages) == 2 and messages[0] == messages[1]
+    assert "ignor" not in messages[0]
+
+
 @claim("pitfalls/input-shape-ignored")
 def test_input_shape_on_second_layer_is_ignored():
     keras.utils.set_random_seed(0)

@@ -1,5 +1,8 @@
 """The claims of docs/together.md, one test each."""
 
+import keras
+import numpy as np
+import pytest
 import sitecheck
 from measured import record
 from sitecheck import ROOT, claim
@@ -14,3 +17,15 @@ def test_variance_shift():
     assert abs(shift[False] - 1) < 1e-4
     record("together", "shift_dropout_first", shift[True], digits=2)
     record("together", "shift_bn_first", shift[False], digits=2)
+
+
+@claim("together/gaussian-dropout-same-shift")
+def test_gaussian_dropout_shifts_variance_as_much_as_dropout():
+    # ReLU-like inputs: mean mu and variance sigma^2 at inference.
+    x = np.abs(np.random.default_rng(0).normal(size=(1_000_000,))).astype("float32")
+    rate = 0.5
+    expected = ((x.var() + x.mean() ** 2) / (1 - rate) - x.mean() ** 2) / x.var()
+    keras.utils.set_random_seed(0)
+    for layer in (keras.layers.Dropout(rate), keras.layers.GaussianDropout(rate)):
+        training = keras.ops.convert_to_numpy(layer(x, training=True))
+        assert training.var() / x.var() == pytest.approx(expected, rel=0.01), layer

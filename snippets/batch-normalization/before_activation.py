@@ -39,8 +39,8 @@ model.compile(
     loss=keras.losses.BinaryCrossentropy(from_logits=True),
     metrics=[keras.metrics.BinaryAccuracy(threshold=0.0)],  # logit 0 = p 0.5
 )
-# Long enough for the moving statistics, updated once per batch with the
-# default momentum of 0.99, to forget their initial values (mean 0, variance 1).
+# Each batch moves the moving statistics 1% of the way towards its own
+# (momentum 0.99): their initial values (mean 0, variance 1) fade, never vanish.
 history = model.fit(x_train, y_train, epochs=15, batch_size=16, verbose=0)
 # evaluate() runs in inference mode: BatchNormalization uses moving statistics.
 test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)

@@ -1,4 +1,4 @@
-"""`input_shape=` on a layer that is not first: silently ignored in Keras 3.
+"""`input_shape=` on a layer that is not first: ignored in Keras 3.
 
 Run it with `python snippets/pitfalls/input_shape.py`.
 """

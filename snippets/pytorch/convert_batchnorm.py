@@ -32,7 +32,8 @@ def batch_norm_from_torch(state, momentum=0.1, eps=1e-5):
         epsilon=eps,  # PyTorch's default is 1e-5, Keras's 1e-3
     )
     # The input of a BatchNorm2d, channels-last: (N, H, W, C). For a
-    # BatchNorm1d, build with (None, C) instead.
+    # BatchNorm1d, build with (None, C) for (N, C) inputs, or with
+    # (None, None, C) for (N, L, C), the channels-last form of (N, C, L).
     layer.build((None, None, None, len(state["weight"])))
     layer.set_weights(
         [state["weight"], state["bias"], state["running_mean"], state["running_var"]]

@@ -7,15 +7,18 @@ Run it with `python snippets/together/usual_order.py`.
 import keras
 from sklearn.datasets import load_breast_cancer
 from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
 
 keras.utils.set_random_seed(42)
 
-# Unscaled features: the batch normalization after the first Dense layer
-# takes care of their very different ranges.
 x, y = load_breast_cancer(return_X_y=True)
 x_train, x_test, y_train, y_test = train_test_split(
     x, y, test_size=0.2, random_state=42, stratify=y
 )
+# The features span very different ranges: standardise them with statistics
+# of the training split. BatchNormalization below acts on the hidden layer.
+scaler = StandardScaler().fit(x_train)
+x_train, x_test = scaler.transform(x_train), scaler.transform(x_test)
 # --8<-- [end:data]
 
 # --8<-- [start:model]
