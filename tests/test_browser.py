@@ -32,7 +32,8 @@ import builtsite
 import pytest
 import sitecheck
 
-CHROMIUM = Path("/usr/bin/chromium")
+# Debian's package; CHROMIUM=/path/to/chromium make test names another.
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -58,7 +59,10 @@ def require_chromium(path: Path = CHROMIUM) -> None:
     """Skip without Chromium, except on CI, where its absence is a failure."""
     if path.exists():
         return
-    message = f"Chromium not found at {path}: sudo apt-get install chromium"
+    message = (
+        f"Chromium not found at {path}: sudo apt-get install chromium, "
+        "or set CHROMIUM to the browser's path"
+    )
     if os.environ.get("CI") == "true":
         pytest.fail(message)
     pytest.skip(message)

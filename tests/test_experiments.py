@@ -136,6 +136,17 @@ def test_dropout_hardly_changes_the_best_validation_loss(results):
     # without dropout, the validation loss is lowest within the first epochs
     assert stats(results, *baseline, score="best_epoch")["mean"] < 10
 
+    def rise(variant):  # from the lowest validation loss to the last one
+        return mean(results, *DIABETES, variant) - mean(
+            results, *DIABETES, variant, score="best_val_loss"
+        )
+
+    best_without = mean(results, *DIABETES, "baseline", score="best_val_loss")
+    for variant in ("dropout_inputs", "dropout_hidden"):
+        assert rise(variant) < rise("baseline")
+        # early stopping without dropout beats either dropout model's end
+        assert best_without < mean(results, *DIABETES, variant)
+
 
 @sitecheck.claim("results/separate-activation-is-identical")
 def test_a_separate_activation_layer_changes_no_number(results):
@@ -164,6 +175,18 @@ def test_dropout_makes_no_clear_difference_to_cancer_accuracy(results):
 @sitecheck.claim("results/hidden-dropout-raises-cancer-loss")
 def test_hidden_dropout_raises_the_cancer_loss(results):
     assert mean(results, *CANCER, "dropout_hidden") > mean(results, *CANCER, "baseline")
+    higher = [
+        d > b
+        for d, b in zip(
+            per_seed(results, *CANCER, "dropout_hidden"),
+            per_seed(results, *CANCER, "baseline"),
+            strict=True,
+        )
+    ]
+    assert sum(higher) > len(higher) / 2  # in most seeds, "not in every seed"
+    assert no_clear_difference(
+        results, (*CANCER, "dropout_hidden"), (*CANCER, "baseline")
+    )  # "by less than the spread between seeds"
 
 
 @sitecheck.claim("results/bn-on-inputs-matches-scaler")
@@ -182,7 +205,9 @@ def test_bn_on_unscaled_inputs_does_what_a_scaler_does(results):
 
 @sitecheck.claim("results/bn-on-scaled-inputs-lowers-loss")
 def test_bn_on_scaled_inputs_lowers_the_loss_not_the_accuracy(results):
-    assert mean(results, *SCALED, "bn_inputs") < mean(results, *SCALED, "baseline")
+    with_bn = per_seed(results, *SCALED, "bn_inputs")
+    without = per_seed(results, *SCALED, "baseline")
+    assert all(b < w for b, w in zip(with_bn, without, strict=True))
     assert no_clear_difference(
         results, (*SCALED, "bn_inputs"), (*SCALED, "baseline"), score="val_accuracy"
     )
@@ -202,6 +227,19 @@ def test_no_bn_placement_is_clearly_better_on_diabetes(results):
         assert no_clear_difference(
             results, (*DIABETES, variant), (*DIABETES, "baseline")
         )
+
+
+@sitecheck.claim("results/bn-after-dense-worse-best-on-diabetes")
+def test_bn_after_the_first_dense_reaches_a_worse_best_later(results):
+    baseline = (*DIABETES, "baseline")
+    best = {"score": "best_val_loss"}
+    epochs = results["config"]["datasets"]["diabetes"]["epochs"]
+    for variant in ("bn_after_activation", "bn_before_activation"):
+        cell = (*DIABETES, variant)
+        assert mean(results, *cell, **best) > mean(results, *baseline, **best)
+        assert not no_clear_difference(results, cell, baseline, **best)
+        assert stats(results, *cell, score="best_epoch")["mean"] > epochs / 2
+    assert stats(results, *baseline, score="best_epoch")["mean"] < epochs / 4
 
 
 @sitecheck.claim("results/bn-helps-adam-high-lr")
@@ -275,9 +313,9 @@ def test_dropout_before_bn_is_harmless_on_diabetes(results):
 
 @sitecheck.claim("results/usual-order-dropout-helps-diabetes")
 def test_dropout_after_bn_and_relu(results):
-    assert mean(results, *DIABETES, "bn_relu_dropout") < mean(
-        results, *DIABETES, "bn_before_activation"
-    )
+    with_dropout = per_seed(results, *DIABETES, "bn_relu_dropout")
+    without = per_seed(results, *DIABETES, "bn_before_activation")
+    assert all(d < w for d, w in zip(with_dropout, without, strict=True))
     assert no_clear_difference(
         results,
         (*CANCER, "bn_relu_dropout"),

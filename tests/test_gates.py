@@ -179,6 +179,29 @@ def test_snippet_with_input_shape_on_a_layer(site):
         sitecheck.check_keras_idioms(snippet, site)
 
 
+@pytest.mark.parametrize(
+    ("losses", "problem"),
+    [
+        ("[1.0, 2.0]", r"loss did not fall \(1 -> 2\)"),
+        ("[1.0, float('nan')]", "non-finite"),
+    ],
+)
+def test_snippet_whose_loss_did_not_fall(site, losses, problem):
+    snippet = site / "snippets" / "dropout" / "rising.py"
+    snippet.write_text(
+        "import keras\n"
+        "import numpy as np\n\n"
+        "model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(1)])\n"
+        'model.compile(optimizer="sgd", loss="mse")\n'
+        "model.fit(np.ones((4, 3)), np.ones(4), epochs=2, verbose=0)\n"
+        f"model.history.history['loss'] = {losses}  # as if training went so\n",
+        encoding="utf-8",
+    )
+    namespace = sitecheck.run_snippet(snippet, site)
+    with pytest.raises(SiteError, match=rf"snippets/dropout/rising\.py: .*{problem}"):
+        sitecheck.check_trained(snippet, namespace, site)
+
+
 def test_orphan_snippet(site):
     (site / "snippets" / "dropout" / "orphan.py").write_text("print(1)\n")
     with pytest.raises(SiteError, match=r"snippets/dropout/orphan\.py"):
