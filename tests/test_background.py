@@ -49,12 +49,13 @@ def test_a_jobs_error_reaches_the_test_with_its_output():
 def own_session():
     """A process that starts a session of its own, as a Jupyter kernel does;
     its pid, and the test process's scheduling group."""
-    if background.own_autogroup() is None:
+    tests_group = background.own_autogroup()
+    if tests_group is None:
         return None  # the test that takes it is skipped
     sleeper = subprocess.Popen(
         [sys.executable, "-c", "import time; time.sleep(30)"], start_new_session=True
     )
-    return sleeper, background.own_autogroup()
+    return sleeper, tests_group
 
 
 @pytest.mark.skipif(

@@ -573,13 +573,18 @@ def test_copy_buttons_copy_exactly_the_code(visits, markdown):
     assert not wrong, f"{sitecheck.rel(markdown)}: " + "\n".join(wrong)
 
 
-@reader_action
-def content_tabs(tab, base, site) -> dict:
-    with_tabs = [
+def pages_containing(site: Path, markup: str) -> list[builtsite.Page]:
+    """The built pages whose HTML contains ``markup``."""
+    return [
         page
         for page in builtsite.pages(site).values()
-        if 'class="tabbed-set' in (site / page.file).read_text(encoding="utf-8")
+        if markup in (site / page.file).read_text(encoding="utf-8")
     ]
+
+
+@reader_action
+def content_tabs(tab, base, site) -> dict:
+    with_tabs = pages_containing(site, 'class="tabbed-set')
     if not with_tabs:
         return {"labels": 0}
     tab.goto(base + with_tabs[0].url, wait_until="load")
@@ -605,13 +610,8 @@ def test_content_tabs_switch(browsing):
 def notebook_widths(tab, base, site) -> dict:
     """Per notebook page: the width of the content column, and of its
     narrowest code cell."""
-    notebooks = [
-        page
-        for page in builtsite.pages(site).values()
-        if 'class="jupyter-wrapper"' in (site / page.file).read_text(encoding="utf-8")
-    ]
     widths = {}
-    for page in notebooks:
+    for page in pages_containing(site, 'class="jupyter-wrapper"'):
         tab.goto(base + page.url, wait_until="load")
         widths[page.url] = tab.evaluate(
             """() => [

@@ -27,6 +27,13 @@ def x():
     return rng.normal(loc=5.0, scale=3.0, size=(256, 4)).astype("float32")
 
 
+@pytest.fixture
+def x_train():
+    """The scripts' training split: the raw breast cancer features."""
+    script = sitecheck.run_snippet(ROOT / "snippets/batch-normalization/on_inputs.py")
+    return script["x_train"].astype("float32")
+
+
 def bn_layer(**kwargs):
     keras.utils.set_random_seed(0)
     return keras.layers.BatchNormalization(**kwargs)
@@ -87,9 +94,7 @@ def test_epsilon_shrinks_features_of_small_variance():
 
 
 @claim("batch-normalization/epsilon-on-raw-features")
-def test_epsilon_on_the_raw_breast_cancer_features():
-    script = sitecheck.run_snippet(ROOT / "snippets/batch-normalization/on_inputs.py")
-    x_train = script["x_train"].astype("float32")
+def test_epsilon_on_the_raw_breast_cancer_features(x_train):
     below = int((x_train.var(0) < EPSILON).sum())
     smallest = float(as_numpy(bn_layer()(x_train, training=True)).std(0).min())
     small_epsilon = as_numpy(bn_layer(epsilon=1e-6)(x_train, training=True)).std(0)
@@ -168,9 +173,7 @@ def test_updates_to_forget():
 
 
 @claim("batch-normalization/normalization-layer-exact")
-def test_normalization_layer_exact():
-    script = sitecheck.run_snippet(ROOT / "snippets/batch-normalization/on_inputs.py")
-    x_train = script["x_train"].astype("float32")
+def test_normalization_layer_exact(x_train):
     scaler = keras.layers.Normalization()
     scaler.adapt(x_train)
     out = as_numpy(scaler(x_train))
@@ -180,9 +183,7 @@ def test_normalization_layer_exact():
 
 
 @claim("batch-normalization/normalization-adapts-in-batches")
-def test_normalization_adapts_batch_by_batch():
-    script = sitecheck.run_snippet(ROOT / "snippets/batch-normalization/on_inputs.py")
-    x_train = script["x_train"].astype("float32")
+def test_normalization_adapts_batch_by_batch(x_train):
     streamed = keras.layers.Normalization()
     streamed.adapt(tf.data.Dataset.from_tensor_slices(x_train).batch(50))
     out = as_numpy(streamed(x_train))

@@ -96,8 +96,11 @@ def mean(results, *cell, score="val_loss") -> float:
     return stats(results, *cell, score=score)["mean"]
 
 
-def per_seed(results, *cell, score="val_loss") -> list[float]:
-    return stats(results, *cell, score=score)["values"]
+def lower_per_seed(results, cell, other, score="val_loss") -> list[bool]:
+    """Seed by seed (each seed: the same split for every variant), whether
+    ``cell`` scored below ``other``."""
+    a, b = stats(results, *cell, score=score), stats(results, *other, score=score)
+    return [x < y for x, y in zip(a["values"], b["values"], strict=True)]
 
 
 def no_clear_difference(results, cell, other, score="val_loss") -> bool:
@@ -113,10 +116,10 @@ SCALED = ("scaling", "breast_cancer_scaled")
 
 @sitecheck.claim("results/dropout-lowers-final-loss")
 def test_dropout_lowers_the_final_loss_in_every_seed(results):
-    baseline = per_seed(results, *DIABETES, "baseline")
     for variant in ("dropout_inputs", "dropout_hidden"):
-        with_dropout = per_seed(results, *DIABETES, variant)
-        assert all(d < b for d, b in zip(with_dropout, baseline, strict=True))
+        assert all(
+            lower_per_seed(results, (*DIABETES, variant), (*DIABETES, "baseline"))
+        )
 
 
 @sitecheck.claim("results/input-dropout-beats-hidden-dropout")
@@ -175,14 +178,7 @@ def test_dropout_makes_no_clear_difference_to_cancer_accuracy(results):
 @sitecheck.claim("results/hidden-dropout-raises-cancer-loss")
 def test_hidden_dropout_raises_the_cancer_loss(results):
     assert mean(results, *CANCER, "dropout_hidden") > mean(results, *CANCER, "baseline")
-    higher = [
-        d > b
-        for d, b in zip(
-            per_seed(results, *CANCER, "dropout_hidden"),
-            per_seed(results, *CANCER, "baseline"),
-            strict=True,
-        )
-    ]
+    higher = lower_per_seed(results, (*CANCER, "baseline"), (*CANCER, "dropout_hidden"))
     assert sum(higher) > len(higher) / 2  # in most seeds, "not in every seed"
     assert no_clear_difference(
         results, (*CANCER, "dropout_hidden"), (*CANCER, "baseline")
@@ -205,9 +201,7 @@ def test_bn_on_unscaled_inputs_does_what_a_scaler_does(results):
 
 @sitecheck.claim("results/bn-on-scaled-inputs-lowers-loss")
 def test_bn_on_scaled_inputs_lowers_the_loss_not_the_accuracy(results):
-    with_bn = per_seed(results, *SCALED, "bn_inputs")
-    without = per_seed(results, *SCALED, "baseline")
-    assert all(b < w for b, w in zip(with_bn, without, strict=True))
+    assert all(lower_per_seed(results, (*SCALED, "bn_inputs"), (*SCALED, "baseline")))
     assert no_clear_difference(
         results, (*SCALED, "bn_inputs"), (*SCALED, "baseline"), score="val_accuracy"
     )
@@ -245,9 +239,9 @@ def test_bn_after_the_first_dense_reaches_a_worse_best_later(results):
 @sitecheck.claim("results/bn-helps-adam-high-lr")
 def test_bn_keeps_adam_at_a_high_learning_rate_on_track(results):
     high = ("high_lr_adam", "diabetes")
-    with_bn = per_seed(results, *high, "bn_before_activation")
-    without = per_seed(results, *high, "baseline")
-    assert all(b < w for b, w in zip(with_bn, without, strict=True))
+    assert all(
+        lower_per_seed(results, (*high, "bn_before_activation"), (*high, "baseline"))
+    )
     # the high rate hurt the model without BN, and not the one with it
     assert not no_clear_difference(
         results, (*high, "baseline"), (*DIABETES, "baseline")
@@ -285,11 +279,11 @@ def test_bn_makes_the_output_layer_inputs_larger_at_initialisation():
 
 @sitecheck.claim("results/dropout-before-bn-hurts-cancer")
 def test_dropout_before_bn_is_the_worst_order_in_every_seed(results):
-    score = {"score": "val_accuracy"}
-    shifted = per_seed(results, *CANCER, "dropout_then_bn", **score)
+    shifted = (*CANCER, "dropout_then_bn")
     for variant in ("bn_after_activation", "bn_relu_dropout"):
-        other = per_seed(results, *CANCER, variant, **score)
-        assert all(s < o for s, o in zip(shifted, other, strict=True))
+        assert all(
+            lower_per_seed(results, shifted, (*CANCER, variant), score="val_accuracy")
+        )
 
 
 @sitecheck.claim("results/variance-shift-gap")
@@ -313,9 +307,11 @@ def test_dropout_before_bn_is_harmless_on_diabetes(results):
 
 @sitecheck.claim("results/usual-order-dropout-helps-diabetes")
 def test_dropout_after_bn_and_relu(results):
-    with_dropout = per_seed(results, *DIABETES, "bn_relu_dropout")
-    without = per_seed(results, *DIABETES, "bn_before_activation")
-    assert all(d < w for d, w in zip(with_dropout, without, strict=True))
+    assert all(
+        lower_per_seed(
+            results, (*DIABETES, "bn_relu_dropout"), (*DIABETES, "bn_before_activation")
+        )
+    )
     assert no_clear_difference(
         results,
         (*CANCER, "bn_relu_dropout"),
