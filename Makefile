@@ -1,26 +1,31 @@
 # Two commands for everything: `make serve` and `make test`.
 # Both install the pinned dependencies into .venv/ first, and only when
-# requirements.lock has changed since the last install.
+# requirements.lock or pyproject.toml has changed since the last install.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Two workers: one trains the Keras models, the other builds and browses.
+PYTEST := $(BIN)/pytest -n 2 --dist loadgroup
 
 # Material for MkDocs prints an end-of-life notice on every run otherwise.
 export NO_MKDOCS_2_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: serve test bench data notebooks experiments figures lock
+.PHONY: serve test page data notebooks experiments figures lock
 
 serve: $(STAMP)
 	$(BIN)/mkdocs serve
 
 test: $(STAMP)
-	$(BIN)/pytest
+	$(PYTEST)
 
-bench: $(STAMP)
-	$(BIN)/python tests/bench.py
+# One page's checks: its snippets train, its blocks run, its claims, its
+# includes and numbers, and a strict build. `make page PAGE=dropout`.
+page: $(STAMP)
+	@test -n "$(PAGE)" || { echo "usage: make page PAGE=<page>, e.g. PAGE=dropout"; exit 2; }
+	$(PYTEST) --page $(PAGE)
 
 # Re-measure the numbers that pages show (docs/data/*.json) after a change
 # to the code that produces them; `make test` fails while they are stale.
@@ -28,11 +33,9 @@ data: $(STAMP)
 	UPDATE_DATA=1 $(BIN)/pytest -q -m claim
 
 # Regenerate docs/notebooks/*.ipynb from notebooks/*.py, executing each one
-# from a clean kernel, after a change to a notebook source or to a snippet it
-# includes; `make test` fails while they are stale. Commit the result.
-# `make notebooks NOTEBOOKS=dropout` regenerates one.
+# from a clean kernel; `make notebooks NOTEBOOKS=dropout` regenerates one.
 notebooks: $(STAMP)
-	$(BIN)/python tools/notebooks.py $(NOTEBOOKS)
+	$(BIN)/python -m docsite.notebooks $(NOTEBOOKS)
 
 # Train every variant of every experiment of the results page and write
 # docs/data/results.json (several minutes on two cores), then redraw the
@@ -45,12 +48,13 @@ experiments: $(STAMP)
 figures: $(STAMP)
 	$(BIN)/python -m experiments.figures
 
-$(STAMP): requirements.lock
+$(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 12))' || \
 		{ echo "Python 3.12 or newer is needed; '$(PYTHON)' is $$($(PYTHON) --version)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --editable .
 	touch $@
 
 # Re-pin every transitive dependency from the direct pins in pyproject.toml.

@@ -1,77 +1,80 @@
-import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 
-# Quiet TensorFlow's start-up logging before anything imports it.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-import background
 import pytest
-import sitecheck
+
+from docsite import ROOT
+
+# Quiet TensorFlow's start-up logging before anything imports it; draw
+# figures without a display.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+# Tests that read the built site, or build or browse it, run in one worker
+# (one build); the ones that train Keras models, in the other (TensorFlow
+# imported once). `make test` runs them side by side (pytest-xdist).
+SITE_FIXTURES = {"site_build", "built_site", "visits", "broken_site", "built_copy"}
+SITE_MODULES = {"test_site.py", "test_built_site.py", "test_browser.py"}
 
 
-@background.fixture
-def site_build():
-    """`mkdocs build --strict` of the site, once per session:
-    (the finished process, the built site's directory)."""
-    site = background.scratch("site-build") / "site"
-    return sitecheck.build_site(sitecheck.ROOT, site), site
-
-
-@pytest.fixture(scope="session")
-def built_site(site_build):
-    """The directory of the built site, for the tests that read it."""
-    result, site = site_build
-    if result.returncode != 0:
-        pytest.fail(
-            "the site does not build (see test_strict_build_has_no_warnings):\n"
-            + result.stdout
-            + result.stderr
-        )
-    return site
-
-
-def pytest_collection_modifyitems(items):
-    # The tests that wait for a background job run after all the others, in
-    # their usual order: meanwhile the jobs run beside the in-process tests.
-    items.sort(key=lambda item: bool(background.needed_by(item)))
-
-
-def _selects_after_collection(config) -> bool:
-    """Whether options may yet deselect collected tests (-k, -m, ...)."""
-    option = config.option
-    return bool(
-        option.keyword
-        or option.markexpr
-        or option.deselect
-        or getattr(option, "lf", False)
-        or getattr(option, "failedfirst", False)
+def pytest_addoption(parser):
+    parser.addoption(
+        "--page",
+        metavar="PAGE",
+        help="only the checks of docs/PAGE.md, its snippets and claims, and "
+        "a strict build of the site",
     )
 
 
-def pytest_itemcollected(item):
-    # Every collected test will run: its background jobs start now, while
-    # the rest is collected (importing TensorFlow takes seconds).
-    config = item.config
-    if not config.option.collectonly and not _selects_after_collection(config):
-        for name in background.needed_by(item):
-            background.start(name)
+def about_page(item, page: str) -> bool:
+    claims = f"test_claims_{page.replace('-', '_')}.py"
+    return (
+        item.path.name == claims
+        or f"docs/{page}.md]" in item.nodeid
+        or f"[snippets/{page}/" in item.nodeid
+        or item.name == "test_strict_build_has_no_warnings"
+    )
 
 
-def pytest_collection_finish(session):
-    if session.config.option.collectonly:
-        return
-    needed = (name for item in session.items for name in background.needed_by(item))
-    for name in dict.fromkeys(needed):
-        background.start(name)
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    page = config.getoption("--page")
+    if page:
+        if not (ROOT / "docs" / f"{page}.md").is_file():
+            raise pytest.UsageError(f"--page {page}: there is no docs/{page}.md")
+        kept = [item for item in items if about_page(item, page)]
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = kept
+    for item in items:
+        site = item.path.name in SITE_MODULES or SITE_FIXTURES & set(item.fixturenames)
+        item.add_marker(pytest.mark.xdist_group("site" if site else "keras"))
 
 
-def pytest_unconfigure(config):
-    background.clean_up()
+@pytest.fixture(scope="session")
+def site_build(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+    """`mkdocs build --strict` of the site, once: (the process, the site)."""
+    site = tmp_path_factory.mktemp("site")
+    return build(ROOT, site), site
 
 
-def pytest_sessionfinish(session, exitstatus):
-    """Leave the counts of executed examples for the benchmark command."""
-    report = os.environ.get("SITE_BENCH_REPORT")
-    if report:
-        with open(report, "w", encoding="utf-8") as handle:
-            json.dump(sitecheck.executed, handle)
+def build(root: Path, site: Path, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+        cwd=root,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture(scope="session")
+def built_site(site_build) -> Path:
+    """The built site's directory, for the tests that read it; they skip
+    when the site does not build, which one test reports."""
+    result, site = site_build
+    if result.returncode != 0:
+        pytest.skip("the site does not build: see test_strict_build_has_no_warnings")
+    return site

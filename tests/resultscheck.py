@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import sitecheck
-from sitecheck import ROOT, SiteError, rel
+import docsite
+from docsite import ROOT, SiteError, rel
 
 IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\((?P<src>[^)\s]+)\)")
 MIN_ALT_WORDS = 6
@@ -35,7 +35,7 @@ def check_figures_shown(root: Path = ROOT) -> None:
     """Every SVG under docs/figures/ is on some page, with an alt text of
     at least MIN_ALT_WORDS words."""
     shown: dict[Path, list[tuple[str, str]]] = {}
-    for page in sitecheck.pages(root):
+    for page in docsite.pages(root):
         text = page.read_text(encoding="utf-8")
         for lineno, line in enumerate(text.splitlines(), 1):
             for image in IMAGE.finditer(line):

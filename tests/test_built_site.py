@@ -1,17 +1,16 @@
 """The built site, file by file: links and anchors, images, headings, math
-and page weight (tests/builtsite.py). The browser tests load the same build."""
+and page weight (docsite/built.py). The browser tests load the same build."""
 
 import re
-import runpy
 
-import builtsite
-import sitecheck
+from docsite import ROOT, built
+from docsite.hooks import to_mathml
 
-REPORTS = sitecheck.ROOT / "build"
+REPORTS = ROOT / "build"
 
 
 def test_internal_links_and_anchors_resolve(built_site):
-    external = builtsite.check_links(built_site)
+    external = built.check_links(built_site)
     # Other hosts are not fetched (the tests run offline); they are listed
     # for a reviewer in build/external-links.txt.
     assert all(re.match(r"https?://", link) for link in external), external
@@ -20,17 +19,17 @@ def test_internal_links_and_anchors_resolve(built_site):
 
 
 def test_every_image_has_alt_text(built_site):
-    builtsite.check_images(built_site)
+    built.check_images(built_site)
 
 
 def test_headings_in_order(built_site):
-    builtsite.check_headings(built_site)
+    built.check_headings(built_site)
 
 
 def test_every_page_loads_at_most_500_kb(built_site):
-    weights = builtsite.check_weight(built_site)
+    weights = built.check_weight(built_site)
     assert set(weights) == {
-        p.relative_to(built_site).as_posix() for p in builtsite.html_files(built_site)
+        p.relative_to(built_site).as_posix() for p in built.html_files(built_site)
     }
 
 
@@ -41,7 +40,7 @@ def test_math_is_mathml_built_in(built_site):
         html.count('<math xmlns="http://www.w3.org/1998/Math/MathML" display="block"')
         >= 3
     )
-    for page in builtsite.html_files(built_site):
+    for page in built.html_files(built_site):
         text = page.read_text(encoding="utf-8")
         name = page.relative_to(built_site)
         assert "arithmatex" not in text, f"{name}: TeX left unconverted"
@@ -49,7 +48,6 @@ def test_math_is_mathml_built_in(built_site):
 
 
 def test_tex_escapes_in_text_are_undone():
-    to_mathml = runpy.run_path(str(sitecheck.ROOT / "tools" / "mathml.py"))["to_mathml"]
     out = to_mathml(r"\text{moving\_mean} + \text{5\% \& more}", "block")
     assert "<mtext>moving_mean</mtext>" in out
     assert "<mtext>5%&#x000A0;&amp;&#x000A0;more</mtext>" in out

@@ -1,16 +1,16 @@
 """The claims of docs/batch-normalization.md, one test each."""
 
-import importlib.util
 import math
 import re
 
 import keras
 import numpy as np
 import pytest
-import sitecheck
 import tensorflow as tf
-from measured import record
-from sitecheck import ROOT, claim
+
+import docsite
+from docsite import ROOT, record
+from docsite.numbers import updates_to_forget
 
 PAGE = "batch-normalization"
 EPSILON = 1e-3  # Keras's default
@@ -30,7 +30,7 @@ def x():
 @pytest.fixture
 def x_train():
     """The scripts' training split: the raw breast cancer features."""
-    script = sitecheck.run_snippet(ROOT / "snippets/batch-normalization/on_inputs.py")
+    script = docsite.run_snippet(ROOT / "snippets/batch-normalization/on_inputs.py")
     return script["x_train"].astype("float32")
 
 
@@ -39,9 +39,9 @@ def bn_layer(**kwargs):
     return keras.layers.BatchNormalization(**kwargs)
 
 
-@claim("batch-normalization/parameter-count")
+@pytest.mark.claim("batch-normalization/parameter-count")
 def test_parameter_count():
-    script = sitecheck.run_snippet(ROOT / "snippets/batch-normalization/on_inputs.py")
+    script = docsite.run_snippet(ROOT / "snippets/batch-normalization/on_inputs.py")
     bn = script["model"].layers[0]
     assert isinstance(bn, keras.layers.BatchNormalization)
     features = bn.gamma.shape[0]
@@ -54,7 +54,7 @@ def test_parameter_count():
     record(PAGE, "params_non_trainable", frozen)
 
 
-@claim("batch-normalization/biased-variance")
+@pytest.mark.claim("batch-normalization/biased-variance")
 def test_biased_variance(x):
     out = as_numpy(bn_layer()(x, training=True))
     for ddof, matches in ((0, True), (1, False)):
@@ -62,7 +62,7 @@ def test_biased_variance(x):
         assert np.allclose(out, expected, atol=1e-5) == matches
 
 
-@claim("batch-normalization/training-output-standardised")
+@pytest.mark.claim("batch-normalization/training-output-standardised")
 def test_training_output_standardised(x):
     out = as_numpy(bn_layer()(x, training=True))
     mean_max_abs = float(np.abs(out.mean(0)).max())
@@ -82,7 +82,7 @@ def test_training_output_standardised(x):
     np.testing.assert_allclose(out.std(0), 2.0, rtol=1e-4)
 
 
-@claim("batch-normalization/epsilon-shrinks-small-variance")
+@pytest.mark.claim("batch-normalization/epsilon-shrinks-small-variance")
 def test_epsilon_shrinks_features_of_small_variance():
     rng = np.random.default_rng(0)
     stds = np.array([3.0, 0.1, 0.03, 0.01], "float32")  # variances 9 to 1e-4
@@ -93,7 +93,7 @@ def test_epsilon_shrinks_features_of_small_variance():
     assert out[0] > 0.9999 and out[3] < 0.31  # just under 1; well under it
 
 
-@claim("batch-normalization/epsilon-on-raw-features")
+@pytest.mark.claim("batch-normalization/epsilon-on-raw-features")
 def test_epsilon_on_the_raw_breast_cancer_features(x_train):
     below = int((x_train.var(0) < EPSILON).sum())
     smallest = float(as_numpy(bn_layer()(x_train, training=True)).std(0).min())
@@ -110,7 +110,7 @@ def test_epsilon_on_the_raw_breast_cancer_features(x_train):
     )
 
 
-@claim("batch-normalization/inference-uses-moving")
+@pytest.mark.claim("batch-normalization/inference-uses-moving")
 def test_inference_uses_moving_statistics(x):
     layer = bn_layer()
     layer.build(x.shape)
@@ -122,7 +122,7 @@ def test_inference_uses_moving_statistics(x):
     np.testing.assert_array_equal(as_numpy(layer.moving_mean), [1, 2, 3, 4])
 
 
-@claim("batch-normalization/moving-mean-one-update")
+@pytest.mark.claim("batch-normalization/moving-mean-one-update")
 def test_moving_statistics_after_one_update(x):
     layer = bn_layer()
     layer(x, training=True)
@@ -132,14 +132,7 @@ def test_moving_statistics_after_one_update(x):
     )
 
 
-def updates_to_forget(momentum, remaining):
-    spec = importlib.util.spec_from_file_location("macros", ROOT / "tools/macros.py")
-    macros = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(macros)
-    return macros.updates_to_forget(momentum, remaining)
-
-
-@claim("batch-normalization/updates-to-forget")
+@pytest.mark.claim("batch-normalization/updates-to-forget")
 def test_updates_to_forget():
     n = updates_to_forget(0.99, 0.01)
     assert 0.99**n < 0.01 <= 0.99 ** (n - 1)
@@ -161,7 +154,7 @@ def test_updates_to_forget():
     # The numbers the page derives from the scripts' training run: the batch
     # size their `fit` call passes, and the updates that it made.
     path = ROOT / "snippets/batch-normalization/on_inputs.py"
-    script = sitecheck.run_snippet(path)
+    script = docsite.run_snippet(path)
     batch_size = int(re.search(r"\.fit\(.*batch_size=(\d+)", path.read_text())[1])
     examples, epochs = len(script["x_train"]), script["history"].params["epochs"]
     updates = int(script["model"].optimizer.iterations)
@@ -172,7 +165,7 @@ def test_updates_to_forget():
     record(PAGE, "train_updates", updates)
 
 
-@claim("batch-normalization/normalization-layer-exact")
+@pytest.mark.claim("batch-normalization/normalization-layer-exact")
 def test_normalization_layer_exact(x_train):
     scaler = keras.layers.Normalization()
     scaler.adapt(x_train)
@@ -182,7 +175,7 @@ def test_normalization_layer_exact(x_train):
     assert x_train.var(0).max() > 1e5  # "in the hundreds of thousands"
 
 
-@claim("batch-normalization/normalization-adapts-in-batches")
+@pytest.mark.claim("batch-normalization/normalization-adapts-in-batches")
 def test_normalization_adapts_batch_by_batch(x_train):
     streamed = keras.layers.Normalization()
     streamed.adapt(tf.data.Dataset.from_tensor_slices(x_train).batch(50))
@@ -191,7 +184,7 @@ def test_normalization_adapts_batch_by_batch(x_train):
     np.testing.assert_allclose(out.std(0), 1, atol=1e-4)
 
 
-@claim("batch-normalization/bias-cancelled")
+@pytest.mark.claim("batch-normalization/bias-cancelled")
 def test_bias_cancelled_by_batch_normalization():
     keras.utils.set_random_seed(0)
     x = tf.constant(np.random.default_rng(0).normal(size=(32, 5)), dtype="float32")
@@ -215,7 +208,7 @@ def test_bias_cancelled_by_batch_normalization():
     )
 
 
-@claim("batch-normalization/axis-channels-last")
+@pytest.mark.claim("batch-normalization/axis-channels-last")
 def test_axis_channels_last():
     images = np.random.default_rng(0).normal(2.0, 3.0, size=(8, 5, 5, 3))
     layer = bn_layer()
@@ -226,7 +219,7 @@ def test_axis_channels_last():
     np.testing.assert_allclose(out.std(axis=(0, 1, 2)), 1, atol=1e-3)
 
 
-@claim("batch-normalization/frozen-runs-inference")
+@pytest.mark.claim("batch-normalization/frozen-runs-inference")
 def test_frozen_layer_runs_in_inference_mode(x):
     rng = np.random.default_rng(15)
     weights = [
@@ -257,7 +250,7 @@ def test_frozen_layer_runs_in_inference_mode(x):
         np.testing.assert_array_equal(before, after)
 
 
-@claim("batch-normalization/batch-of-one")
+@pytest.mark.claim("batch-normalization/batch-of-one")
 def test_batch_of_one_outputs_beta(x):
     layer = bn_layer()
     layer.build(x.shape)
@@ -271,7 +264,7 @@ def test_batch_of_one_outputs_beta(x):
     np.testing.assert_allclose(out.std(axis=(0, 1, 2)), 1, atol=0.01)
 
 
-@claim("batch-normalization/batch-of-two")
+@pytest.mark.claim("batch-normalization/batch-of-two")
 def test_batch_of_two_gives_plus_minus_one(x):
     out = as_numpy(bn_layer()(x[:2], training=True))
     np.testing.assert_allclose(np.abs(out), 1, atol=0.01)
@@ -285,9 +278,9 @@ def test_batch_of_two_gives_plus_minus_one(x):
     assert out[1, 2] < 0.5
 
 
-@claim("batch-normalization/batch-size-inference")
+@pytest.mark.claim("batch-normalization/batch-size-inference")
 def test_batch_size_only_matters_in_training_mode():
-    script = sitecheck.run_snippet(ROOT / "snippets/batch-normalization/on_inputs.py")
+    script = docsite.run_snippet(ROOT / "snippets/batch-normalization/on_inputs.py")
     model, x_test = script["model"], script["x_test"]
     one = model.predict(x_test, batch_size=1, verbose=0)
     many = model.predict(x_test, batch_size=64, verbose=0)

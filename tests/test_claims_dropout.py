@@ -3,9 +3,9 @@
 import keras
 import numpy as np
 import pytest
-import sitecheck
-from measured import record
-from sitecheck import ROOT, claim
+
+import docsite
+from docsite import ROOT, record
 
 N = 1_000_000  # elements per measurement
 RATE = 0.3
@@ -26,7 +26,7 @@ def dropped(x):
     return as_numpy(keras.layers.Dropout(RATE)(x, training=True))
 
 
-@claim("dropout/zero-fraction")
+@pytest.mark.claim("dropout/zero-fraction")
 def test_zero_fraction(dropped):
     fraction = float(np.mean(dropped == 0))
     tolerance = 4 * np.sqrt(RATE * (1 - RATE) / N)  # 4 binomial standard deviations
@@ -34,7 +34,7 @@ def test_zero_fraction(dropped):
     record("dropout", "zero_fraction", fraction)
 
 
-@claim("dropout/kept-scaled")
+@pytest.mark.claim("dropout/kept-scaled")
 def test_kept_values_scaled(x, dropped):
     kept = dropped != 0
     np.testing.assert_allclose(dropped[kept], x[kept] / (1 - RATE), rtol=1e-6)
@@ -43,21 +43,21 @@ def test_kept_values_scaled(x, dropped):
     np.testing.assert_array_equal(dropped[kept], x[kept] * factor)
 
 
-@claim("dropout/mean-preserved")
+@pytest.mark.claim("dropout/mean-preserved")
 def test_mean_preserved(x, dropped):
     error = abs(float(dropped.mean() / x.mean()) - 1)
     assert error < 0.005
     record("dropout", "mean_relative_error", error)
 
 
-@claim("dropout/identity-at-inference")
+@pytest.mark.claim("dropout/identity-at-inference")
 def test_identity_at_inference(x):
     layer = keras.layers.Dropout(RATE)
     np.testing.assert_array_equal(as_numpy(layer(x)), x)
     np.testing.assert_array_equal(as_numpy(layer(x, training=False)), x)
 
 
-@claim("dropout/no-weights")
+@pytest.mark.claim("dropout/no-weights")
 def test_no_weights(x):
     layer = keras.layers.Dropout(RATE)
     layer(x[:10], training=True)
@@ -66,10 +66,10 @@ def test_no_weights(x):
     np.testing.assert_array_equal(as_numpy(no_op(x, training=True)), x)
 
 
-@claim("dropout/fused-activation-identical")
+@pytest.mark.claim("dropout/fused-activation-identical")
 def test_fused_and_separate_activation_identical():
-    fused = sitecheck.run_snippet(ROOT / "snippets/dropout/on_inputs.py")
-    separate = sitecheck.run_snippet(
+    fused = docsite.run_snippet(ROOT / "snippets/dropout/on_inputs.py")
+    separate = docsite.run_snippet(
         ROOT / "snippets/dropout/on_inputs_activation_layer.py"
     )
     np.testing.assert_allclose(
@@ -80,9 +80,9 @@ def test_fused_and_separate_activation_identical():
     assert fused["test_mae"] == pytest.approx(separate["test_mae"], rel=1e-5)
 
 
-@claim("dropout/evaluate-deterministic")
+@pytest.mark.claim("dropout/evaluate-deterministic")
 def test_evaluate_deterministic():
-    script = sitecheck.run_snippet(ROOT / "snippets/dropout/on_inputs.py")
+    script = docsite.run_snippet(ROOT / "snippets/dropout/on_inputs.py")
     model, x, y = script["model"], script["x_test"], script["y_test"]
     assert model.evaluate(x, y, verbose=0) == model.evaluate(x, y, verbose=0)
     first = as_numpy(model(x, training=True))
@@ -90,7 +90,7 @@ def test_evaluate_deterministic():
     assert not np.allclose(first, second)
 
 
-@claim("dropout/noise-shape-shares-mask")
+@pytest.mark.claim("dropout/noise-shape-shares-mask")
 def test_noise_shape_shares_mask():
     sequences = np.ones((64, 4, 3), dtype="float32")
     layer = keras.layers.Dropout(0.5, noise_shape=(None, 1, 3), seed=1)
@@ -100,7 +100,7 @@ def test_noise_shape_shares_mask():
     assert 0 < np.mean(out == 0) < 1
 
 
-@claim("dropout/seed-reproducible")
+@pytest.mark.claim("dropout/seed-reproducible")
 def test_seed_reproducible():
     x = np.ones((100, 10), dtype="float32")
     first, twin = keras.layers.Dropout(0.5, seed=7), keras.layers.Dropout(0.5, seed=7)
@@ -129,7 +129,7 @@ RELATIVES = [
 ]
 
 
-@claim("dropout/relatives-identity-at-inference")
+@pytest.mark.claim("dropout/relatives-identity-at-inference")
 @pytest.mark.parametrize("layer", RELATIVES, ids=lambda layer: type(layer).__name__)
 def test_relatives_identity_at_inference(layer):
     rank = {"SpatialDropout1D": 3, "SpatialDropout2D": 4, "SpatialDropout3D": 5}
@@ -139,7 +139,7 @@ def test_relatives_identity_at_inference(layer):
     assert not np.array_equal(as_numpy(layer(x, training=True)), x)
 
 
-@claim("dropout/spatial-drops-channels")
+@pytest.mark.claim("dropout/spatial-drops-channels")
 def test_spatial_dropout_drops_whole_channels():
     maps = np.ones((16, 6, 6, 8), dtype="float32")
     out = as_numpy(keras.layers.SpatialDropout2D(0.5, seed=3)(maps, training=True))
@@ -149,7 +149,7 @@ def test_spatial_dropout_drops_whole_channels():
     assert set(np.unique(out)) == {0.0, 2.0}
 
 
-@claim("dropout/gaussian-dropout-std")
+@pytest.mark.claim("dropout/gaussian-dropout-std")
 def test_gaussian_dropout_std(x):
     keras.utils.set_random_seed(0)
     factor = as_numpy(keras.layers.GaussianDropout(RATE)(x, training=True)) / x
@@ -159,7 +159,7 @@ def test_gaussian_dropout_std(x):
     record("dropout", "gaussian_dropout_std", float(factor.std()))
 
 
-@claim("dropout/alpha-dropout-keeps-moments")
+@pytest.mark.claim("dropout/alpha-dropout-keeps-moments")
 def test_alpha_dropout_keeps_mean_and_variance():
     keras.utils.set_random_seed(0)
     x = np.random.default_rng(0).normal(size=(N,)).astype("float32")
@@ -173,7 +173,7 @@ def test_alpha_dropout_keeps_mean_and_variance():
     assert abs(float(other.mean()) - 2) > 0.1 and abs(float(other.std()) - 3) > 0.1
 
 
-@claim("dropout/gaussian-noise-std")
+@pytest.mark.claim("dropout/gaussian-noise-std")
 def test_gaussian_noise_std(x):
     keras.utils.set_random_seed(0)
     noise = as_numpy(keras.layers.GaussianNoise(0.2)(x, training=True)) - x
@@ -194,7 +194,7 @@ def small_bn_model(dropout):
     )
 
 
-@claim("dropout/training-true-updates-bn")
+@pytest.mark.claim("dropout/training-true-updates-bn")
 def test_training_true_updates_batch_normalization():
     model = small_bn_model(keras.layers.Dropout(0.5))
     bn = model.layers[1]
@@ -204,9 +204,9 @@ def test_training_true_updates_batch_normalization():
     assert not np.allclose(as_numpy(bn.moving_mean), before)
 
 
-@claim("dropout/mc-dropout-layer")
+@pytest.mark.claim("dropout/mc-dropout-layer")
 def test_mc_dropout_layer():
-    script = sitecheck.run_snippet(ROOT / "snippets/dropout/monte_carlo.py")
+    script = docsite.run_snippet(ROOT / "snippets/dropout/monte_carlo.py")
     model, x = script["model"], script["x_test"]
     bn = model.layers[1]
     assert isinstance(bn, keras.layers.BatchNormalization)

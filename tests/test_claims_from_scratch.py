@@ -8,21 +8,22 @@ import inspect
 import math
 
 import keras
-import measured
 import numpy as np
-import sitecheck
+import pytest
+
+import docsite
 
 PAGE = "from-scratch"
-SNIPPETS = sitecheck.ROOT / "snippets" / PAGE
+SNIPPETS = docsite.ROOT / "snippets" / PAGE
 TOLERANCE = {"rtol": 1e-5, "atol": 1e-5}
 
 
 def dropout_script() -> dict:
-    return sitecheck.run_snippet(SNIPPETS / "dropout_numpy.py")
+    return docsite.run_snippet(SNIPPETS / "dropout_numpy.py")
 
 
 def batch_norm_script() -> dict:
-    return sitecheck.run_snippet(SNIPPETS / "batch_norm_numpy.py")
+    return docsite.run_snippet(SNIPPETS / "batch_norm_numpy.py")
 
 
 def numpy(tensor) -> np.ndarray:
@@ -45,7 +46,7 @@ def batch_norm(weights, **kwargs):
 # Dropout
 
 
-@sitecheck.claim("from-scratch/dropout-zero-fraction")
+@pytest.mark.claim("from-scratch/dropout-zero-fraction")
 def test_dropout_zeroes_a_fraction_rate_of_the_elements():
     script = dropout_script()
     rate, size = script["rate"], script["x"].size
@@ -67,19 +68,19 @@ def test_dropout_zeroes_a_fraction_rate_of_the_elements():
     # (the keep probability) lands, in standard deviations.
     sigma = script["band"] / 4
     false_alarm = math.erfc(4 / math.sqrt(2))
-    measured.record(PAGE, "band_false_alarm_odds", int(round(1 / false_alarm, -3)))
+    docsite.record(PAGE, "band_false_alarm_odds", int(round(1 / false_alarm, -3)))
     swapped = abs((1 - script["rate"]) - script["rate"]) / sigma
-    measured.record(PAGE, "swapped_rate_sigmas", int(swapped))
-    measured.record(PAGE, "dropout_elements", int(size))
-    measured.record(PAGE, "dropout_rate", float(script["rate"]))
-    measured.record(PAGE, "dropout_band", float(script["band"]))
-    measured.record(PAGE, "dropout_zero_fraction", float(script["zero_fraction"]))
-    measured.record(
+    docsite.record(PAGE, "swapped_rate_sigmas", int(swapped))
+    docsite.record(PAGE, "dropout_elements", int(size))
+    docsite.record(PAGE, "dropout_rate", float(script["rate"]))
+    docsite.record(PAGE, "dropout_band", float(script["band"]))
+    docsite.record(PAGE, "dropout_zero_fraction", float(script["zero_fraction"]))
+    docsite.record(
         PAGE, "numpy_dropout_zero_fraction", float(script["numpy_zero_fraction"])
     )
 
 
-@sitecheck.claim("from-scratch/dropout-same-output")
+@pytest.mark.claim("from-scratch/dropout-same-output")
 def test_numpy_dropout_reproduces_keras_bit_for_bit():
     dropout = dropout_script()["dropout"]
     rng = np.random.default_rng(2)
@@ -94,7 +95,7 @@ def test_numpy_dropout_reproduces_keras_bit_for_bit():
         np.testing.assert_allclose(out[keep], x[keep] / (1 - rate), rtol=1e-6)
 
 
-@sitecheck.claim("from-scratch/dropout-inference-identity")
+@pytest.mark.claim("from-scratch/dropout-inference-identity")
 def test_dropout_at_inference_returns_its_input():
     dropout = dropout_script()["dropout"]
     x = np.random.default_rng(3).normal(size=(64, 16)).astype("float32")
@@ -107,7 +108,7 @@ def test_dropout_at_inference_returns_its_input():
 # Batch normalization
 
 
-@sitecheck.claim("from-scratch/bn-defaults")
+@pytest.mark.claim("from-scratch/bn-defaults")
 def test_numpy_batch_norm_has_keras_defaults():
     script = batch_norm_script()
     keras_defaults = inspect.signature(keras.layers.BatchNormalization).parameters
@@ -119,7 +120,7 @@ def test_numpy_batch_norm_has_keras_defaults():
     assert keras_defaults["axis"].default == -1
 
 
-@sitecheck.claim("from-scratch/bn-biased-variance")
+@pytest.mark.claim("from-scratch/bn-biased-variance")
 def test_training_mode_divides_the_variance_by_m():
     train = batch_norm_script()["batch_norm_train"]
     m, features = 8, 4  # a small batch, where m and m - 1 differ most
@@ -140,7 +141,7 @@ def test_training_mode_divides_the_variance_by_m():
     assert np.all(x.var(axis=0, ddof=1) > moving_variance * 1.1)
 
 
-@sitecheck.claim("from-scratch/bn-channel-statistics")
+@pytest.mark.claim("from-scratch/bn-channel-statistics")
 def test_statistics_of_a_4d_input_are_per_channel_over_n_h_w():
     train = batch_norm_script()["batch_norm_train"]
     x = batch(np.random.default_rng(5), (4, 6, 6, 3))  # (N, H, W, C)
@@ -157,7 +158,7 @@ def test_statistics_of_a_4d_input_are_per_channel_over_n_h_w():
     np.testing.assert_allclose(moving_variance, variance, **TOLERANCE)
 
 
-@sitecheck.claim("from-scratch/bn-training-ignores-moving")
+@pytest.mark.claim("from-scratch/bn-training-ignores-moving")
 def test_training_output_does_not_depend_on_moving_statistics():
     train = batch_norm_script()["batch_norm_train"]
     rng = np.random.default_rng(6)
@@ -177,7 +178,7 @@ def test_training_output_does_not_depend_on_moving_statistics():
     np.testing.assert_allclose(keras_outputs[0], numpy_outputs[0], **TOLERANCE)
 
 
-@sitecheck.claim("from-scratch/bn-moving-update")
+@pytest.mark.claim("from-scratch/bn-moving-update")
 def test_moving_statistics_follow_the_update_rule():
     train = batch_norm_script()["batch_norm_train"]
     rng = np.random.default_rng(7)
@@ -200,7 +201,7 @@ def test_moving_statistics_follow_the_update_rule():
         np.testing.assert_allclose(keras_variance, moving_variance, **TOLERANCE)
 
 
-@sitecheck.claim("from-scratch/bn-inference-moving-only")
+@pytest.mark.claim("from-scratch/bn-inference-moving-only")
 def test_inference_uses_only_the_moving_statistics():
     inference = batch_norm_script()["batch_norm_inference"]
     rng = np.random.default_rng(8)
@@ -222,7 +223,7 @@ def test_inference_uses_only_the_moving_statistics():
         np.testing.assert_array_equal(before, after)
 
 
-@sitecheck.claim("from-scratch/bn-matches-keras")
+@pytest.mark.claim("from-scratch/bn-matches-keras")
 def test_numpy_batch_norm_matches_keras_within_tolerance():
     script = batch_norm_script()  # its own run compared (N, C) and (N, H, W, C)
     assert script["TOLERANCE"] == TOLERANCE

@@ -7,9 +7,9 @@ import warnings
 import keras
 import numpy as np
 import pytest
-import sitecheck
-from measured import record
-from sitecheck import ROOT, claim
+
+import docsite
+from docsite import ROOT, record
 
 SNIPPET = "snippets/pitfalls/input_shape.py"
 
@@ -18,10 +18,10 @@ def as_numpy(tensor):
     return keras.ops.convert_to_numpy(tensor)
 
 
-@claim("pitfalls/input-shape-unbuilt")
+@pytest.mark.claim("pitfalls/input-shape-unbuilt")
 def test_input_shape_on_second_layer_leaves_model_unbuilt():
     # Run the page's block exactly as shown, in a fresh Keras session.
-    code = sitecheck.expand(f'--8<-- "{SNIPPET}:broken"', SNIPPET)
+    code = docsite.expand(f'--8<-- "{SNIPPET}:broken"', SNIPPET)
     keras.backend.clear_session()
     printed = io.StringIO()
     namespace = {"keras": keras}  # the page imports it in the block before
@@ -38,7 +38,7 @@ def test_input_shape_on_second_layer_leaves_model_unbuilt():
     record("pitfalls", "unbuilt_summary", summary)
 
 
-@claim("pitfalls/input-shape-warning-generic")
+@pytest.mark.claim("pitfalls/input-shape-warning-generic")
 def test_input_shape_warning_is_the_same_on_the_first_layer():
     # Keras warns when the layer is created, wherever it will go.
     with pytest.warns(UserWarning, match="input_shape") as caught:
@@ -51,7 +51,7 @@ def test_input_shape_warning_is_the_same_on_the_first_layer():
     assert "ignor" not in messages[0]
 
 
-@claim("pitfalls/input-shape-ignored")
+@pytest.mark.claim("pitfalls/input-shape-ignored")
 def test_input_shape_on_second_layer_is_ignored():
     keras.utils.set_random_seed(0)
     with pytest.warns(UserWarning, match="input_shape"):  # a warning, no error
@@ -69,7 +69,7 @@ def test_input_shape_on_second_layer_is_ignored():
     assert model.layers[1].kernel.shape == (10, 16)
 
 
-@claim("pitfalls/predict-deterministic")
+@pytest.mark.claim("pitfalls/predict-deterministic")
 def test_predict_deterministic_training_call_not():
     keras.utils.set_random_seed(0)
     model = keras.Sequential(
@@ -90,7 +90,7 @@ def test_predict_deterministic_training_call_not():
     )
 
 
-@claim("pitfalls/frozen-dense-unchanged")
+@pytest.mark.claim("pitfalls/frozen-dense-unchanged")
 def test_frozen_dense_keeps_its_weights():
     keras.utils.set_random_seed(0)
     frozen = keras.layers.Dense(8, trainable=False)
@@ -104,7 +104,7 @@ def test_frozen_dense_keeps_its_weights():
     assert model.optimizer.iterations > 0
 
 
-@claim("pitfalls/frozen-dropout-still-drops")
+@pytest.mark.claim("pitfalls/frozen-dropout-still-drops")
 def test_frozen_dropout_still_drops():
     x = np.ones((200, 100), "float32")
     layer = keras.layers.Dropout(0.5, trainable=False, seed=0)
@@ -113,9 +113,9 @@ def test_frozen_dropout_still_drops():
     assert abs(float(np.mean(out == 0)) - 0.5) < band
 
 
-@claim("pitfalls/training-loss-higher-with-dropout")
+@pytest.mark.claim("pitfalls/training-loss-higher-with-dropout")
 def test_training_loss_higher_than_evaluate():
-    script = sitecheck.run_snippet(ROOT / "snippets/dropout/on_inputs.py")
+    script = docsite.run_snippet(ROOT / "snippets/dropout/on_inputs.py")
     fit_loss = script["history"].history["loss"][-1]
     evaluate_loss = script["model"].evaluate(
         script["x_train"], script["y_train"], verbose=0

@@ -7,13 +7,13 @@ The PyTorch formulas used below are the documented ones, written in NumPy.
 import inspect
 
 import keras
-import measured
 import numpy as np
 import pytest
-import sitecheck
+
+import docsite
 
 PAGE = "pytorch"
-SNIPPET = sitecheck.ROOT / "snippets" / PAGE / "convert_batchnorm.py"
+SNIPPET = docsite.ROOT / "snippets" / PAGE / "convert_batchnorm.py"
 TOLERANCE = {"rtol": 1e-5, "atol": 1e-5}
 BN_DEFAULTS = inspect.signature(keras.layers.BatchNormalization).parameters
 
@@ -36,19 +36,19 @@ def torch_running_update(running, batch_statistic, momentum):
     return (1 - momentum) * running + momentum * batch_statistic
 
 
-@sitecheck.claim("pytorch/keras-momentum-default")
+@pytest.mark.claim("pytorch/keras-momentum-default")
 def test_keras_momentum_default():
     assert BN_DEFAULTS["momentum"].default == 0.99
     assert keras.layers.BatchNormalization().momentum == 0.99
 
 
-@sitecheck.claim("pytorch/keras-epsilon-default")
+@pytest.mark.claim("pytorch/keras-epsilon-default")
 def test_keras_epsilon_default():
     assert BN_DEFAULTS["epsilon"].default == 1e-3
     assert keras.layers.BatchNormalization().epsilon == 1e-3
 
 
-@sitecheck.claim("pytorch/keras-momentum-weighs-old")
+@pytest.mark.claim("pytorch/keras-momentum-weighs-old")
 def test_keras_momentum_is_the_weight_of_the_old_value():
     rng = np.random.default_rng(10)
     old = np.array([10.0, -10.0, 3.0], "float32")
@@ -63,7 +63,7 @@ def test_keras_momentum_is_the_weight_of_the_old_value():
     )
 
 
-@sitecheck.claim("pytorch/momentum-conversion")
+@pytest.mark.claim("pytorch/momentum-conversion")
 def test_keras_momentum_is_one_minus_pytorch_momentum():
     rng = np.random.default_rng(11)
     for torch_momentum in (0.1, 0.01, 0.5):
@@ -80,7 +80,7 @@ def test_keras_momentum_is_one_minus_pytorch_momentum():
         )
 
 
-@sitecheck.claim("pytorch/keras-biased-moving-variance")
+@pytest.mark.claim("pytorch/keras-biased-moving-variance")
 def test_keras_stores_the_biased_batch_variance():
     m = 8  # a small batch, where m / (m - 1) is far from 1
     x = batch(np.random.default_rng(12), (m, 3))
@@ -95,10 +95,10 @@ def test_keras_stores_the_biased_batch_variance():
     np.testing.assert_allclose(
         torch_running_var / moving_variance, m / (m - 1), **TOLERANCE
     )
-    measured.record(PAGE, "unbiased_factor_m64", round(64 / 63, 4))
+    docsite.record(PAGE, "unbiased_factor_m64", round(64 / 63, 4))
 
 
-@sitecheck.claim("pytorch/keras-biased-normalization")
+@pytest.mark.claim("pytorch/keras-biased-normalization")
 def test_keras_training_mode_is_pytorch_training_formula():
     x = batch(np.random.default_rng(17), (8, 3))
     # PyTorch's documented training-mode output: biased variance, its eps.
@@ -107,7 +107,7 @@ def test_keras_training_mode_is_pytorch_training_formula():
     np.testing.assert_allclose(numpy(layer(x, training=True)), torch_train, **TOLERANCE)
 
 
-@sitecheck.claim("pytorch/keras-any-rank")
+@pytest.mark.claim("pytorch/keras-any-rank")
 def test_keras_batch_norm_takes_any_rank():
     rng = np.random.default_rng(18)
     for shape in [(16, 3), (8, 5, 3), (4, 5, 5, 3), (2, 4, 4, 4, 3)]:
@@ -120,7 +120,7 @@ def test_keras_batch_norm_takes_any_rank():
         np.testing.assert_allclose(y.std(axis=axes), 1.0, atol=1e-4)
 
 
-@sitecheck.claim("pytorch/keras-initial-values")
+@pytest.mark.claim("pytorch/keras-initial-values")
 def test_keras_initial_weights():
     layer = keras.layers.BatchNormalization()
     layer.build((None, 5))
@@ -131,7 +131,7 @@ def test_keras_initial_weights():
     np.testing.assert_array_equal(moving_variance, np.ones(5))
 
 
-@sitecheck.claim("pytorch/keras-channels-last")
+@pytest.mark.claim("pytorch/keras-channels-last")
 def test_keras_normalizes_the_last_axis_by_default():
     assert BN_DEFAULTS["axis"].default == -1
     rng = np.random.default_rng(13)
@@ -146,7 +146,7 @@ def test_keras_normalizes_the_last_axis_by_default():
     np.testing.assert_allclose(np.transpose(y_nchw, (0, 2, 3, 1)), y, **TOLERANCE)
 
 
-@sitecheck.claim("pytorch/keras-rate-required")
+@pytest.mark.claim("pytorch/keras-rate-required")
 def test_keras_dropout_rate_has_no_default():
     rate = inspect.signature(keras.layers.Dropout).parameters["rate"]
     assert rate.default is inspect.Parameter.empty
@@ -154,7 +154,7 @@ def test_keras_dropout_rate_has_no_default():
         keras.layers.Dropout()
 
 
-@sitecheck.claim("pytorch/keras-rate-drop-fraction")
+@pytest.mark.claim("pytorch/keras-rate-drop-fraction")
 def test_keras_rate_is_the_fraction_dropped():
     x = np.ones((400, 250), "float32")
     for rate in (0.2, 0.8):
@@ -166,7 +166,7 @@ def test_keras_rate_is_the_fraction_dropped():
         np.testing.assert_array_equal(numpy(keras.layers.Dropout(rate)(x)), x)
 
 
-@sitecheck.claim("pytorch/keras-training-argument")
+@pytest.mark.claim("pytorch/keras-training-argument")
 def test_fit_trains_and_predict_infers():
     rng = np.random.default_rng(14)
     x, y = batch(rng, (64, 3)), rng.normal(size=(64, 1)).astype("float32")
@@ -193,7 +193,7 @@ def test_fit_trains_and_predict_infers():
         np.testing.assert_array_equal(before, after)
 
 
-@sitecheck.claim("pytorch/keras-weight-order")
+@pytest.mark.claim("pytorch/keras-weight-order")
 def test_keras_weight_names_and_order():
     layer = keras.layers.BatchNormalization()
     layer.build((None, 2))
@@ -214,9 +214,9 @@ def test_keras_weight_names_and_order():
     assert [w.name for w in bare.weights] == ["moving_mean", "moving_variance"]
 
 
-@sitecheck.claim("pytorch/port-matches")
+@pytest.mark.claim("pytorch/port-matches")
 def test_ported_layer_computes_pytorch_eval_formula():
-    script = sitecheck.run_snippet(SNIPPET)
+    script = docsite.run_snippet(SNIPPET)
     layer = script["batch_norm_from_torch"](script["state"])
     assert layer.momentum == pytest.approx(0.9)
     assert layer.epsilon == 1e-5
@@ -228,12 +228,12 @@ def test_ported_layer_computes_pytorch_eval_formula():
     )
 
 
-@sitecheck.claim("pytorch/epsilon-must-match")
+@pytest.mark.claim("pytorch/epsilon-must-match")
 def test_default_epsilon_breaks_the_port():
-    script = sitecheck.run_snippet(SNIPPET)
+    script = docsite.run_snippet(SNIPPET)
     assert script["default_eps"].epsilon == 1e-3
     mismatch = script["mismatch"]
     assert mismatch > 1000 * TOLERANCE["atol"]
-    measured.record(PAGE, "default_epsilon_mismatch", round(mismatch, 2))
+    docsite.record(PAGE, "default_epsilon_mismatch", round(mismatch, 2))
     smallest = float(script["state"]["running_var"].min())
-    measured.record(PAGE, "smallest_running_var", round(smallest, 3))
+    docsite.record(PAGE, "smallest_running_var", round(smallest, 3))

@@ -3,14 +3,14 @@
 import keras
 import numpy as np
 import pytest
-import sitecheck
-from measured import record
-from sitecheck import ROOT, claim
+
+import docsite
+from docsite import ROOT, record
 
 
-@claim("together/variance-shift")
+@pytest.mark.claim("together/variance-shift")
 def test_variance_shift():
-    shift = sitecheck.run_snippet(ROOT / "snippets/together/variance_shift.py")["shift"]
+    shift = docsite.run_snippet(ROOT / "snippets/together/variance_shift.py")["shift"]
     # Dropout(0.5) first: training variance = 2 sigma^2 + mu^2 >= 2 sigma^2.
     assert shift[True] > 1.8
     # BatchNormalization first: it sees the same input in both modes.
@@ -19,7 +19,7 @@ def test_variance_shift():
     record("together", "shift_bn_first", shift[False], digits=2)
 
 
-@claim("together/gaussian-dropout-same-shift")
+@pytest.mark.claim("together/gaussian-dropout-same-shift")
 def test_gaussian_dropout_shifts_variance_as_much_as_dropout():
     # ReLU-like inputs: mean mu and variance sigma^2 at inference.
     x = np.abs(np.random.default_rng(0).normal(size=(1_000_000,))).astype("float32")

@@ -11,13 +11,13 @@ import keras
 import numpy as np
 import pytest
 import resultscheck
-import sitecheck
 
+import docsite
 from experiments import figures, run
 from experiments.results import read
 from experiments.variants import VARIANTS, build
 
-ROOT = sitecheck.ROOT
+ROOT = docsite.ROOT
 RESULTS = ROOT / "docs" / "data" / "results.json"
 
 
@@ -114,7 +114,7 @@ CANCER = ("placements", "breast_cancer_raw")
 SCALED = ("scaling", "breast_cancer_scaled")
 
 
-@sitecheck.claim("results/dropout-lowers-final-loss")
+@pytest.mark.claim("results/dropout-lowers-final-loss")
 def test_dropout_lowers_the_final_loss_in_every_seed(results):
     for variant in ("dropout_inputs", "dropout_hidden"):
         assert all(
@@ -122,14 +122,14 @@ def test_dropout_lowers_the_final_loss_in_every_seed(results):
         )
 
 
-@sitecheck.claim("results/input-dropout-beats-hidden-dropout")
+@pytest.mark.claim("results/input-dropout-beats-hidden-dropout")
 def test_input_dropout_ends_lower_than_hidden_dropout(results):
     assert mean(results, *DIABETES, "dropout_inputs") < mean(
         results, *DIABETES, "dropout_hidden"
     )
 
 
-@sitecheck.claim("results/dropout-delays-overfitting")
+@pytest.mark.claim("results/dropout-delays-overfitting")
 def test_dropout_hardly_changes_the_best_validation_loss(results):
     baseline = (*DIABETES, "baseline")
     for variant in ("dropout_inputs", "dropout_hidden"):
@@ -151,7 +151,7 @@ def test_dropout_hardly_changes_the_best_validation_loss(results):
         assert best_without < mean(results, *DIABETES, variant)
 
 
-@sitecheck.claim("results/separate-activation-is-identical")
+@pytest.mark.claim("results/separate-activation-is-identical")
 def test_a_separate_activation_layer_changes_no_number(results):
     runs = {
         (r["experiment"], r["dataset"], r["variant"], r["seed"]): r
@@ -167,7 +167,7 @@ def test_a_separate_activation_layer_changes_no_number(results):
         assert fused["history"] == separate["history"]
 
 
-@sitecheck.claim("results/dropout-no-clear-difference-on-cancer")
+@pytest.mark.claim("results/dropout-no-clear-difference-on-cancer")
 def test_dropout_makes_no_clear_difference_to_cancer_accuracy(results):
     for variant in ("dropout_inputs", "dropout_hidden"):
         assert no_clear_difference(
@@ -175,7 +175,7 @@ def test_dropout_makes_no_clear_difference_to_cancer_accuracy(results):
         )
 
 
-@sitecheck.claim("results/hidden-dropout-raises-cancer-loss")
+@pytest.mark.claim("results/hidden-dropout-raises-cancer-loss")
 def test_hidden_dropout_raises_the_cancer_loss(results):
     assert mean(results, *CANCER, "dropout_hidden") > mean(results, *CANCER, "baseline")
     higher = lower_per_seed(results, (*CANCER, "baseline"), (*CANCER, "dropout_hidden"))
@@ -185,7 +185,7 @@ def test_hidden_dropout_raises_the_cancer_loss(results):
     )  # "by less than the spread between seeds"
 
 
-@sitecheck.claim("results/bn-on-inputs-matches-scaler")
+@pytest.mark.claim("results/bn-on-inputs-matches-scaler")
 def test_bn_on_unscaled_inputs_does_what_a_scaler_does(results):
     accuracy = {"score": "val_accuracy"}
     assert mean(results, *CANCER, "bn_inputs", **accuracy) > mean(
@@ -199,7 +199,7 @@ def test_bn_on_unscaled_inputs_does_what_a_scaler_does(results):
     )
 
 
-@sitecheck.claim("results/bn-on-scaled-inputs-lowers-loss")
+@pytest.mark.claim("results/bn-on-scaled-inputs-lowers-loss")
 def test_bn_on_scaled_inputs_lowers_the_loss_not_the_accuracy(results):
     assert all(lower_per_seed(results, (*SCALED, "bn_inputs"), (*SCALED, "baseline")))
     assert no_clear_difference(
@@ -208,14 +208,14 @@ def test_bn_on_scaled_inputs_lowers_the_loss_not_the_accuracy(results):
     assert stats(results, *SCALED, "baseline", score="train_loss")["mean"] < 0.01
 
 
-@sitecheck.claim("results/bn-first-beats-later-bn-on-raw")
+@pytest.mark.claim("results/bn-first-beats-later-bn-on-raw")
 def test_bn_first_beats_bn_after_the_first_dense_on_raw_features(results):
     first = mean(results, *CANCER, "bn_inputs", score="val_accuracy")
     for variant in ("bn_after_activation", "bn_before_activation"):
         assert mean(results, *CANCER, variant, score="val_accuracy") < first
 
 
-@sitecheck.claim("results/bn-no-clear-difference-on-diabetes")
+@pytest.mark.claim("results/bn-no-clear-difference-on-diabetes")
 def test_no_bn_placement_is_clearly_better_on_diabetes(results):
     for variant in ("bn_inputs", "bn_after_activation", "bn_before_activation"):
         assert no_clear_difference(
@@ -223,7 +223,7 @@ def test_no_bn_placement_is_clearly_better_on_diabetes(results):
         )
 
 
-@sitecheck.claim("results/bn-after-dense-worse-best-on-diabetes")
+@pytest.mark.claim("results/bn-after-dense-worse-best-on-diabetes")
 def test_bn_after_the_first_dense_reaches_a_worse_best_later(results):
     baseline = (*DIABETES, "baseline")
     best = {"score": "best_val_loss"}
@@ -236,7 +236,7 @@ def test_bn_after_the_first_dense_reaches_a_worse_best_later(results):
     assert stats(results, *baseline, score="best_epoch")["mean"] < epochs / 4
 
 
-@sitecheck.claim("results/bn-helps-adam-high-lr")
+@pytest.mark.claim("results/bn-helps-adam-high-lr")
 def test_bn_keeps_adam_at_a_high_learning_rate_on_track(results):
     high = ("high_lr_adam", "diabetes")
     assert all(
@@ -251,7 +251,7 @@ def test_bn_keeps_adam_at_a_high_learning_rate_on_track(results):
     )
 
 
-@sitecheck.claim("results/bn-diverges-sgd-high-lr")
+@pytest.mark.claim("results/bn-diverges-sgd-high-lr")
 def test_bn_diverges_with_sgd_at_a_high_learning_rate(results):
     sgd = [r for r in results["runs"] if r["experiment"] == "high_lr_sgd"]
     with_bn = [r for r in sgd if r["variant"] == "bn_before_activation"]
@@ -261,7 +261,7 @@ def test_bn_diverges_with_sgd_at_a_high_learning_rate(results):
     assert not any(r["diverged"] for r in without)
 
 
-@sitecheck.claim("results/bn-enlarges-output-layer-inputs")
+@pytest.mark.claim("results/bn-enlarges-output-layer-inputs")
 def test_bn_makes_the_output_layer_inputs_larger_at_initialisation():
     x_train = run.load("diabetes", seed=0)[0][:32]
     mean_square = {}
@@ -277,7 +277,7 @@ def test_bn_makes_the_output_layer_inputs_larger_at_initialisation():
     assert mean_square["bn_before_activation"] > 10 * mean_square["baseline"]
 
 
-@sitecheck.claim("results/dropout-before-bn-hurts-cancer")
+@pytest.mark.claim("results/dropout-before-bn-hurts-cancer")
 def test_dropout_before_bn_is_the_worst_order_in_every_seed(results):
     shifted = (*CANCER, "dropout_then_bn")
     for variant in ("bn_after_activation", "bn_relu_dropout"):
@@ -286,7 +286,7 @@ def test_dropout_before_bn_is_the_worst_order_in_every_seed(results):
         )
 
 
-@sitecheck.claim("results/variance-shift-gap")
+@pytest.mark.claim("results/variance-shift-gap")
 def test_dropout_before_bn_breaks_inference_on_the_training_split(results):
     def ratio(variant):  # inference-mode over training-mode training loss
         return mean(results, *CANCER, variant, score="train_loss") / mean(
@@ -298,14 +298,14 @@ def test_dropout_before_bn_breaks_inference_on_the_training_split(results):
     assert ratio("dropout_then_bn") > 2 * ratio("bn_relu_dropout")
 
 
-@sitecheck.claim("results/dropout-before-bn-harmless-diabetes")
+@pytest.mark.claim("results/dropout-before-bn-harmless-diabetes")
 def test_dropout_before_bn_is_harmless_on_diabetes(results):
     assert no_clear_difference(
         results, (*DIABETES, "dropout_then_bn"), (*DIABETES, "bn_relu_dropout")
     )
 
 
-@sitecheck.claim("results/usual-order-dropout-helps-diabetes")
+@pytest.mark.claim("results/usual-order-dropout-helps-diabetes")
 def test_dropout_after_bn_and_relu(results):
     assert all(
         lower_per_seed(
@@ -320,7 +320,7 @@ def test_dropout_after_bn_and_relu(results):
     )
 
 
-@sitecheck.claim("results/bn-scale-invariance")
+@pytest.mark.claim("results/bn-scale-invariance")
 def test_bn_output_ignores_the_scale_of_the_weights_before_it():
     keras.utils.set_random_seed(0)
     x = np.random.default_rng(0).normal(size=(64, 10)).astype("float32")

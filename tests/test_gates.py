@@ -2,40 +2,39 @@
 the breakage is caught, and the report names the file at fault."""
 
 import json
+import os
 import re
 import shutil
+import socket
+import subprocess
 import sys
-from dataclasses import dataclass
+import time
+import urllib.request
 from pathlib import Path
 
-import background
-import builtsite
 import nbformat
 import pytest
-import sitecheck
-from sitecheck import SiteError
+from conftest import build
+from pageblocks import check_fences, page_blocks
 
-sys.path.insert(0, str(sitecheck.ROOT / "tools"))
-import notebooks
+import docsite
+from docsite import ROOT, SiteError, built, notebooks
+
+COPIED = ["docs", "docsite", "notebooks", "overrides", "snippets", "tests"]
 
 
 def copy_site(root: Path) -> Path:
     """A copy of the site at ``root``, that a test may break."""
-    root.mkdir(parents=True)
-    for name in ("docs", "notebooks", "snippets", "tests", "tools"):
-        shutil.copytree(
-            sitecheck.ROOT / name,
-            root / name,
-            ignore=shutil.ignore_patterns("__pycache__", ".ruff_cache"),
-        )
+    for name in COPIED:
+        ignore = shutil.ignore_patterns("__pycache__", ".ruff_cache")
+        shutil.copytree(ROOT / name, root / name, ignore=ignore)
     for name in ("mkdocs.yml", "README.md"):
-        shutil.copy(sitecheck.ROOT / name, root / name)
+        shutil.copy(ROOT / name, root / name)
     return root
 
 
 @pytest.fixture
 def site(tmp_path):
-    """A copy of the site that a test may break."""
     return copy_site(tmp_path / "site-copy")
 
 
@@ -45,353 +44,292 @@ def edit(path, old, new):
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-@dataclass
-class BrokenBuild:
-    """A broken copy of the site, and its strict build."""
-
-    root: Path
-    site: Path  # the build's output, as far as it went
-    returncode: int
-    output: str
-
-    def assert_fails_naming(self, *names: str) -> None:
-        assert self.returncode != 0, self.output
-        for name in names:
-            assert name in self.output, self.output
+def append(path, text):
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
 
 
-# The broken copies whose strict build a test reads: name -> (the function
-# that breaks a copy, environment variables for its build).
-BROKEN_COPIES = {}
+def include(target):
+    return f'\n```python\n--8<-- "{target}"\n```\n'
 
 
-def breaks(name: str, **env: str):
-    """Register the decorated function as the breakage of copy ``name``."""
-
-    def register(break_it):
-        BROKEN_COPIES[name] = (break_it, env)
-        return break_it
-
-    return register
-
-
-@background.fixture
-def broken_builds() -> dict[str, BrokenBuild]:
-    """Each copy of BROKEN_COPIES broken and built, as a background job
-    (see background.py), beside other tests. The builds run one after the
-    other in one process (sitecheck.build_sites)."""
-    copies = {}
-    for name, (break_it, env) in BROKEN_COPIES.items():
-        root = copy_site(background.scratch(name) / "site-copy")
-        break_it(root)
-        copies[name] = (root, root.parent / "built", env)
-    results = sitecheck.build_sites(list(copies.values()))
-    return {
-        name: BrokenBuild(root, site, result.returncode, result.stdout)
-        for (name, (root, site, _)), result in zip(copies.items(), results, strict=True)
-    }
-
-
-def test_the_unbroken_copy_passes(site):
-    for page in sitecheck.pages(site):
-        sitecheck.check_fences(page, site)
-    sitecheck.check_no_orphans(site)
-    for source in notebooks.sources(site):
-        notebooks.check_in_sync(source, site)
-        notebooks.check_executed(notebooks.target(source, site), site)
-    # Its build is the real site's: test_site.py builds that, strictly.
-
-
-@breaks("missing-snippet")
-def remove_a_snippet(root):
-    edit(
-        root / "docs" / "dropout.md",
-        "snippets/dropout/on_inputs.py:model",
-        "snippets/dropout/gone.py:model",
-    )
-
-
-def test_missing_snippet_file(broken_builds):
-    broken = broken_builds["missing-snippet"]
-    with pytest.raises(SiteError, match=r"docs/dropout\.md:\d+: .*gone\.py"):
-        sitecheck.blocks(broken.root / "docs" / "dropout.md", broken.root)
-    broken.assert_fails_naming("dropout.md", "gone.py")
-
-
-def test_missing_section(site):
-    snippet = site / "snippets" / "dropout" / "on_inputs.py"
-    edit(snippet, "[start:model]", "[start:modle]")
-    edit(snippet, "[end:model]", "[end:modle]")
-    page = site / "docs" / "dropout.md"
-    with pytest.raises(
-        SiteError, match=r"docs/dropout\.md:\d+: .*'model'.*on_inputs\.py:model"
-    ):
-        sitecheck.blocks(page, site)
-    # The build fails too: the same pymdownx.snippets check as a missing file.
-
-
-def test_snippet_that_raises(site):
-    snippet = site / "snippets" / "dropout" / "on_inputs.py"
-    edit(snippet, "import keras\n", 'import keras\n\nraise RuntimeError("boom")\n')
-    with pytest.raises(
-        SiteError, match=r"snippets/dropout/on_inputs\.py: RuntimeError: boom"
-    ):
-        sitecheck.run_snippet(snippet, site)
-
-
-def test_page_block_that_raises(site):
-    page = site / "docs" / "index.md"
-    edit(page, "import sklearn\n", "import sklearn\nimport not_a_module\n")
-    with pytest.raises(SiteError, match=r"docs/index\.md:\d+: ModuleNotFoundError"):
-        sitecheck.run_page(page, site)
-
-
-def test_block_used_before_its_setup(site):
-    page = site / "docs" / "dropout.md"
-    data = '```python\n--8<-- "snippets/dropout/on_inputs.py:data"\n```\n'
-    train = '```python\n--8<-- "snippets/dropout/on_inputs.py:train"\n```\n'
-    edit(page, data, train)  # train the model before any data or model exists
-    with pytest.raises(SiteError, match=r"docs/dropout\.md:\d+: NameError"):
-        sitecheck.run_page(page, site)
-
-
-def test_snippet_without_a_trained_model(site):
-    snippet = site / "snippets" / "dropout" / "untrained.py"
-    snippet.write_text(
-        "import keras\n\n"
-        "model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(1)])\n",
-        encoding="utf-8",
-    )
-    namespace = sitecheck.run_snippet(snippet, site)
-    with pytest.raises(
-        SiteError, match=r"snippets/dropout/untrained\.py: .* was never trained"
-    ):
-        sitecheck.check_trained(snippet, namespace, site)
-
-
-def test_snippet_with_input_shape_on_a_layer(site):
-    snippet = site / "snippets" / "dropout" / "after_hidden.py"
-    edit(snippet, "keras.Input(shape=(10,)),\n", "")
-    edit(snippet, 'activation="relu")', 'activation="relu", input_shape=(10,))')
-    with pytest.raises(
-        SiteError, match=r"snippets/dropout/after_hidden\.py:\d+: input_shape= "
-    ):
-        sitecheck.check_keras_idioms(snippet, site)
-
-
-@pytest.mark.parametrize(
-    ("losses", "problem"),
-    [
-        ("[1.0, 2.0]", r"loss did not fall \(1 -> 2\)"),
-        ("[1.0, float('nan')]", "non-finite"),
-    ],
-)
-def test_snippet_whose_loss_did_not_fall(site, losses, problem):
-    snippet = site / "snippets" / "dropout" / "rising.py"
-    snippet.write_text(
-        "import keras\n"
-        "import numpy as np\n\n"
-        "model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(1)])\n"
-        'model.compile(optimizer="sgd", loss="mse")\n'
-        "model.fit(np.ones((4, 3)), np.ones(4), epochs=2, verbose=0)\n"
-        f"model.history.history['loss'] = {losses}  # as if training went so\n",
-        encoding="utf-8",
-    )
-    namespace = sitecheck.run_snippet(snippet, site)
-    with pytest.raises(SiteError, match=rf"snippets/dropout/rising\.py: .*{problem}"):
-        sitecheck.check_trained(snippet, namespace, site)
-
-
-def test_orphan_snippet(site):
-    (site / "snippets" / "dropout" / "orphan.py").write_text("print(1)\n")
-    with pytest.raises(SiteError, match=r"snippets/dropout/orphan\.py"):
-        sitecheck.check_no_orphans(site)
-
-
-@pytest.mark.parametrize(
-    "fence",
-    ['```python title="model.py"', "```py", "~~~python", "```python hl_lines='2'"],
-)
-def test_python_block_that_would_be_skipped(site, fence):
-    page = site / "docs" / "index.md"
-    edit(page, "```python\nimport keras", f"{fence}\nimport keras")
-    edit(page, "sklearn.__version__)\n```", f"sklearn.__version__)\n{fence[:3]}")
-    with pytest.raises(SiteError, match=r"docs/index\.md:\d+: "):
-        sitecheck.check_fences(page, site)
-
-
-@breaks("unknown-number")
-def use_an_unknown_number(root):
-    # The page renders numbers (render_macros: true); this one is unknown.
-    # (The first page built: the build stops at the first error.)
-    edit(
-        root / "docs" / "batch-normalization.md",
-        "## The data\n",
-        "## The data\n\nIt holds {{ no_such_number }} rows.\n",
-    )
-
-
-def test_unknown_number_on_a_page(broken_builds):
-    broken_builds["unknown-number"].assert_fails_naming(
-        "batch-normalization.md", "no_such_number"
-    )
-
-
-def test_claim_without_a_test(site):
-    page = site / "docs" / "dropout.md"
-    edit(
-        page,
-        "## What the layer computes\n",
-        "## What the layer computes\n\n<!-- claim: dropout/untested -->\n",
-    )
-    with pytest.raises(
-        SiteError, match=r"docs/dropout\.md:\d+: claim 'dropout/untested' has no test"
-    ):
-        sitecheck.check_claims(site)
-
-
-def test_stale_number(tmp_path, monkeypatch):
-    import measured
-
-    monkeypatch.setattr(measured, "DATA", tmp_path)
-    monkeypatch.setattr(measured, "UPDATE", False)
-    monkeypatch.setattr(measured, "ROOT", tmp_path.parent)
-    (tmp_path / "dropout.json").write_text('{"zero_fraction": 0.31}')
-    assert measured.record("dropout", "zero_fraction", 0.31) == 0.31
-    assert measured.record("dropout", "zero_fraction", 0.31009) == 0.3101
-    with pytest.raises(
-        AssertionError,
-        match=r"dropout\.json: zero_fraction is 0\.31 but measures 0\.3; run `make",
-    ):
-        measured.record("dropout", "zero_fraction", 0.3)
-
-
-# Gates on the built site (tests/builtsite.py): a broken copy of the build.
-
-
-@pytest.fixture
-def built(built_site, tmp_path):
-    """A copy of the built site that a test may break."""
-    return shutil.copytree(built_site, tmp_path / "built-copy")
-
-
-def test_dangling_anchor_in_a_built_page(built):
-    edit(
-        built / "dropout" / "index.html",
-        "<h2 ",
-        '<p><a href="../batch-normalization/#nowhere">see</a></p>\n<h2 ',
-    )
-    with pytest.raises(
-        SiteError,
-        match=r"dropout/index\.html:\d+: .*no element with id 'nowhere' "
-        r"in batch-normalization/index\.html",
-    ):
-        builtsite.check_links(built)
-
-
-def test_link_to_a_missing_file_in_a_built_page(built):
-    edit(built / "index.html", "<h2 ", '<p><a href="gone/">gone</a></p>\n<h2 ')
-    with pytest.raises(
-        SiteError, match=r"index\.html:\d+: .*no file gone/ in the site"
-    ):
-        builtsite.check_links(built)
-
-
-# A page that MkDocs copies without reading it, as a notebook converted to
-# HTML is: its links, anchors and images are checked on the built site only.
+# A page that MkDocs copies without reading it, as a converted notebook is:
+# its links, anchors and images are checked on the built site only.
 NOTEBOOK = """<!DOCTYPE html>
 <html lang="en"><head><title>Demo notebook</title></head><body>
-<h1 id="Demo-notebook">Demo notebook<a class="anchor-link" href="#Demo-notebook">
-</a></h1>
+<h1 id="Demo-notebook">Demo notebook</h1>
 <p>See <a href="dropout/#no-such-section">the dropout page</a>.</p>
 <h3 id="Loss">Loss</h3>
 <img src="data:image/png;base64,iVBORw0KGgo=">
 </body></html>
 """
+PUBLISHED = "https://example.github.io/dropout-batchnorm/"  # below a path
 
 
-# Built as published: below a path of the host, not at its root.
-PUBLISHED = "https://example.github.io/dropout-batchnorm/"
-
-
-@breaks("broken-links", SITE_URL=PUBLISHED)
-def break_links_and_anchors(root):
-    edit(
-        root / "docs" / "dropout.md",
-        "batch-normalization.md#where-to-put-it",
-        "batch-normalization.md#nowhere",
+def break_the_build(root: Path) -> None:
+    """One of each mistake a contributor makes, each on its own page."""
+    docs, snippets = root / "docs", root / "snippets"
+    append(docs / "dropout.md", include("snippets/dropout/gone.py:model"))
+    append(docs / "together.md", include("snippets/together/usual_order.py:modle"))
+    (snippets / "pitfalls" / "no_end.py").write_text("# --8<-- [start:model]\nx = 1\n")
+    append(docs / "pitfalls.md", include("snippets/pitfalls/no_end.py:model"))
+    (snippets / "from-scratch" / "syntax.py").write_text("def broken(:\n")
+    append(docs / "from-scratch.md", include("snippets/from-scratch/syntax.py"))
+    append(docs / "batch-normalization.md", "\nIt holds {{ no_such_number }} rows.\n")
+    append(docs / "pytorch.md", "\nSee [the layer](batch-normalization.md#nowhere).\n")
+    append(
+        docs / "index.md",
+        "\n[A](droput.md), [B](notebooks/droput.ipynb), [C](notebook.html#Training).\n",
     )
-    index = root / "docs" / "index.md"
-    edit(index, "(dropout.md)", "(droput.md)")
-    # A notebook page is a page too: a link to one that does not exist fails.
-    edit(index, "(notebooks/dropout.ipynb)", "(notebooks/droput.ipynb)")
-    (root / "docs" / "notebook.html").write_text(NOTEBOOK, encoding="utf-8")
-    edit(
-        index,
-        "## What you will find here\n",
-        "## What you will find here\n\nA [notebook](notebook.html#Training).\n",
-    )
+    (docs / "notebook.html").write_text(NOTEBOOK, encoding="utf-8")
 
 
-def test_broken_links_and_anchors(broken_builds):
-    """The strict build fails on every broken link and anchor of a Markdown
-    page, and reports them all at once; those of a page that MkDocs does not
-    read (a notebook's HTML) only the built-site check catches."""
-    broken = broken_builds["broken-links"]
-    broken.assert_fails_naming(
-        "dropout.md", "nowhere", "index.md", "'droput.md'", "'notebooks/droput.ipynb'"
-    )
-    assert "notebook.html" not in broken.output  # MkDocs misses it...
-    built = broken.site  # ...though it wrote the site before failing
+BUILD_REPORTS = [
+    r"docs/dropout\.md:\d+: snippets/dropout/gone\.py:model: no such file",
+    r"docs/together\.md:\d+: .*usual_order\.py:modle: .* no start marker",
+    r"docs/pitfalls\.md:\d+: .*no_end\.py:model: .* no end marker",
+    r"docs/from-scratch\.md:\d+: .*syntax\.py:1: SyntaxError",
+    r"batch-normalization\.md.*no_such_number|no_such_number.*batch-normalization",
+    r"pytorch\.md.*nowhere",
+    r"index\.md.*'droput\.md'",
+    r"index\.md.*'notebooks/droput\.ipynb'",
+]
+
+
+@pytest.fixture(scope="module")
+def broken_site(tmp_path_factory):
+    """A copy broken by break_the_build, and its strict build."""
+    root = copy_site(tmp_path_factory.mktemp("broken") / "site-copy")
+    break_the_build(root)
+    site = root.parent / "built"
+    return root, site, build(root, site, SITE_URL=PUBLISHED)
+
+
+def test_strict_build_reports_every_mistake_once(broken_site):
+    _, site, result = broken_site
+    assert result.returncode != 0, result.stderr
+    for report in BUILD_REPORTS:
+        found = [line for line in result.stderr.splitlines() if re.search(report, line)]
+        assert len(found) == 1, f"{report!r} reported {len(found)} times:\n" + (
+            result.stderr
+        )
+    # The pages of MkDocs does not read are checked on the built site.
+    assert "notebook.html" not in result.stderr
     with pytest.raises(SiteError) as caught:
-        builtsite.check_links(built, PUBLISHED)
-    report = str(caught.value)
-    problems = [
-        r"\nnotebook\.html:\d+: .*no element with id 'no-such-section' in "
-        r"dropout/index\.html",
-        r"\nindex\.html:\d+: .*no element with id 'Training' in notebook\.html",
-        r"\ndropout/index\.html:\d+: .*no element with id 'nowhere' in "
-        r"batch-normalization/index\.html",
-        r"\nindex\.html:\d+: .*no file droput\.md in the site",
-        r"\nindex\.html:\d+: .*no file notebooks/droput\.ipynb in the site",
-    ]
-    for problem in problems:
-        assert re.search(problem, report), report
-    assert len(report.splitlines()) == 1 + len(problems), report  # title + each
+        built.check_links(site, PUBLISHED)
+    for problem in [
+        r"notebook\.html:\d+: .*no element with id 'no-such-section' in dropout/",
+        r"index\.html:\d+: .*no element with id 'Training' in notebook\.html",
+    ]:
+        assert re.search(problem, str(caught.value)), caught.value
     with pytest.raises(SiteError, match=r"notebook\.html:\d+: <img .* no alt text"):
-        builtsite.check_images(built)
+        built.check_images(site)
+    with pytest.raises(SiteError, match=r"notebook\.html:\d+: h3 'Loss' follows h1"):
+        built.check_headings(site)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def fetch(url: str, timeout: float = 30) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return response.read().decode()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+
+
+def test_serve_shows_mistakes_and_recovers(broken_site):
+    """`mkdocs serve` on the broken copy keeps serving: each page shows its
+    error, naming the file; fixing the file recovers the page."""
+    root = broken_site[0]
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{port}"],
+        cwd=root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}/"
+    try:
+        dropout = fetch(base + "dropout/")
+        assert "snippets/dropout/gone.py:model: no such file" in dropout
+        assert "no_such_number" in fetch(base + "batch-normalization/")
+        assert "SyntaxError" in fetch(base + "from-scratch/")
+        page = root / "docs" / "dropout.md"
+        edit(page, include("snippets/dropout/gone.py:model"), "")
+        deadline = time.monotonic() + 60
+        while "gone.py" in fetch(base + "dropout/"):
+            assert time.monotonic() < deadline, "the page did not recover"
+            time.sleep(0.5)
+    finally:
+        server.terminate()
+        log = server.communicate(timeout=30)[1]
+    assert "docs/pitfalls.md" in log and "no_end.py" in log, log
+
+
+def test_snippet_that_raises(site):
+    snippet = site / "snippets" / "dropout" / "on_inputs.py"
+    edit(snippet, "import keras\n", 'import keras\n\nraise RuntimeError("boom")\n')
+    with pytest.raises(SiteError, match=r"snippets/dropout/on_inputs\.py: .*boom"):
+        docsite.run_snippet(snippet, site)
+
+
+def test_snippet_that_never_ends(site):
+    """pytest-timeout fails a hanging snippet's test, naming the file."""
+    (site / "snippets" / "dropout" / "hangs.py").write_text(
+        "import time\n\nwhile True:\n    time.sleep(0.1)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--timeout=3"]
+        + ["tests/test_snippets.py", "-k", "trains and hangs"],
+        cwd=site,
+        env={**os.environ, "SITE_ROOT": str(site)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1, result.stdout
+    assert "1 failed" in result.stdout, result.stdout
+    assert "snippets/dropout/hangs.py" in result.stdout, result.stdout
+    assert "Timeout" in result.stdout, result.stdout
+
+
+def test_page_block_that_raises(site):
+    page = site / "docs" / "dropout.md"
+    append(page, "\n```python\nimport not_a_module\n```\n")
+    with pytest.raises(SiteError, match=r"docs/dropout\.md:\d+: ModuleNotFoundError"):
+        docsite.run_blocks(page_blocks(page, site), site)
+
+
+def test_block_used_before_its_setup(site):
+    page = site / "docs" / "dropout.md"
+    text = page.read_text(encoding="utf-8")
+    first = text.index("```python")  # the page's first block uses `model` first
+    page.write_text(
+        text[:first] + "```python\nmodel.summary()\n```\n\n" + text[first:],
+        encoding="utf-8",
+    )
+    with pytest.raises(SiteError, match=r"docs/dropout\.md:\d+: NameError"):
+        docsite.run_blocks(page_blocks(page, site), site)
+
+
+def trained(site, name, body):
+    snippet = site / "snippets" / "dropout" / name
+    snippet.write_text(
+        "import keras\nimport numpy as np\n\n"
+        "model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(1)])\n"
+        + body,
+        encoding="utf-8",
+    )
+    namespace = docsite.run_snippet(snippet, site)
+    return lambda: docsite.check_trained(snippet, namespace, site)
+
+
+def test_snippet_without_a_trained_model(site):
+    check = trained(site, "untrained.py", "")
+    with pytest.raises(SiteError, match=r"untrained\.py: .* was never trained"):
+        check()
+
+
+@pytest.mark.parametrize(
+    ("losses", "problem"),
+    [("[1.0, 2.0]", r"loss did not fall \(1 -> 2\)"), ("[1.0, float('nan')]", "non")],
+)
+def test_snippet_whose_loss_did_not_fall(site, losses, problem):
+    check = trained(
+        site,
+        "rising.py",
+        'model.compile(optimizer="sgd", loss="mse")\n'
+        "model.fit(np.ones((4, 3)), np.ones(4), epochs=2, verbose=0)\n"
+        f"model.history.history['loss'] = {losses}  # as if training went so\n",
+    )
+    with pytest.raises(SiteError, match=rf"rising\.py: .*{problem}"):
+        check()
+
+
+def test_snippet_with_input_shape_on_a_layer(site):
+    snippet = site / "snippets" / "dropout" / "shaped.py"
+    snippet.write_text("import keras\n\nlayer = keras.layers.Dense(2, input_dim=3)\n")
+    with pytest.raises(SiteError, match=r"snippets/dropout/shaped\.py:3: input_dim="):
+        docsite.check_keras_idioms(snippet, site)
+
+
+def test_orphan_snippet(site):
+    (site / "snippets" / "dropout" / "orphan.py").write_text("print(1)\n")
+    with pytest.raises(SiteError, match=r"snippets/dropout/orphan\.py"):
+        docsite.check_no_orphans(site)
+
+
+@pytest.mark.parametrize(
+    "fence", ['```python title="model.py"', "```py", "~~~python", "```python hl_lines"]
+)
+def test_python_block_that_would_be_skipped(site, fence):
+    page = site / "docs" / "index.md"
+    append(page, f"\n{fence}\nimport keras\n{fence[:3]}\n")
+    with pytest.raises(SiteError, match=r"docs/index\.md:\d+: "):
+        check_fences(page, site)
+
+
+def test_claim_without_a_test(site):
+    append(
+        site / "docs" / "dropout.md", "\nIt does. <!-- claim: dropout/untested -->\n"
+    )
     with pytest.raises(
-        SiteError, match=r"notebook\.html:\d+: h3 'Loss' follows h1 \(h2 skipped\)"
+        SiteError, match=r"docs/dropout\.md:\d+: claim 'dropout/untested' has no test"
     ):
-        builtsite.check_headings(built)
+        docsite.check_claims(site)
 
 
-def test_page_with_two_h1_headings(built):
-    edit(built / "dropout" / "index.html", "<h2 ", "<h1>Another title</h1>\n<h2 ")
+def test_stale_number(tmp_path, monkeypatch):
+    (tmp_path / "docs" / "data").mkdir(parents=True)
+    (tmp_path / "docs" / "data" / "dropout.json").write_text('{"zero": 0.31}')
+    monkeypatch.delenv("UPDATE_DATA", raising=False)
+    assert docsite.record("dropout", "zero", 0.31009, root=tmp_path) == 0.3101
+    with pytest.raises(
+        SiteError, match=r"docs/data/dropout\.json: zero is 0\.31 but measures 0\.3;"
+    ):
+        docsite.record("dropout", "zero", 0.3, root=tmp_path)
+
+
+# Gates on the built site (docsite/built.py): a broken copy of the build.
+
+
+@pytest.fixture
+def built_copy(built_site, tmp_path):
+    return shutil.copytree(built_site, tmp_path / "built-copy")
+
+
+def test_page_with_two_h1_headings(built_copy):
+    edit(built_copy / "dropout" / "index.html", "<h2 ", "<h1>Another</h1>\n<h2 ")
     with pytest.raises(SiteError, match=r"dropout/index\.html: 2 h1 headings"):
-        builtsite.check_headings(built)
+        built.check_headings(built_copy)
 
 
-def test_page_too_heavy(built):
-    page = built / "batch-normalization" / "index.html"
-    page.write_text(page.read_text() + f"<!-- {'x' * 500_000} -->\n")
-    with pytest.raises(
-        SiteError, match=r"batch-normalization/index\.html: [\d,]+ bytes \(limit"
-    ):
-        builtsite.check_weight(built)
+def test_page_too_heavy(built_copy):
+    page = built_copy / "batch-normalization" / "index.html"
+    append(page, f"<!-- {'x' * 500_000} -->\n")
+    with pytest.raises(SiteError, match=r"batch-normalization/index\.html: [\d,]+ b"):
+        built.check_weight(built_copy)
 
 
 def test_missing_chromium_fails_on_ci_and_skips_elsewhere(tmp_path, monkeypatch):
     from test_browser import require_chromium
 
-    missing = tmp_path / "chromium"
-    reason = f"Chromium not found at {missing}: sudo apt-get install chromium"
+    reason = f"Chromium not found at {tmp_path}"
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match=re.escape(reason)):
-        require_chromium(missing)
+        require_chromium(tmp_path / "x")
     monkeypatch.delenv("CI")
     with pytest.raises(pytest.skip.Exception, match=re.escape(reason)):
-        require_chromium(missing)
+        require_chromium(tmp_path / "x")
 
 
 @pytest.mark.parametrize(
@@ -403,96 +341,55 @@ def test_missing_chromium_fails_on_ci_and_skips_elsewhere(tmp_path, monkeypatch)
     ],
 )
 def test_publishing_workflow_that_drifted(tmp_path, old, new, problem):
-    workflow = tmp_path / builtsite.WORKFLOW
+    workflow = tmp_path / built.WORKFLOW
     workflow.parent.mkdir(parents=True)
-    shutil.copy(sitecheck.ROOT / builtsite.WORKFLOW, workflow)
-    builtsite.check_workflow(tmp_path)
+    shutil.copy(ROOT / built.WORKFLOW, workflow)
+    built.check_workflow(tmp_path)
     edit(workflow, old, new)
-    with pytest.raises(
-        SiteError, match=rf"\.github/workflows/pages\.yml: .*{re.escape(problem)}"
-    ):
-        builtsite.check_workflow(tmp_path)
+    with pytest.raises(SiteError, match=rf"pages\.yml: .*{re.escape(problem)}"):
+        built.check_workflow(tmp_path)
 
 
-@pytest.mark.parametrize(
-    ("path", "old", "new"),
-    [
-        # The notebook's source changed...
-        ("notebooks/dropout.py", "# ## The model\n", "# ## The network\n"),
-        # ...or a snippet section that it includes did.
-        ("snippets/dropout/after_hidden.py", "# Zeroes each", "# Sets each"),
-    ],
-    ids=["source", "included snippet"],
-)
-def test_notebook_not_regenerated(site, path, old, new):
-    edit(site / path, old, new)
+def test_notebook_not_regenerated(site):
+    source = site / "notebooks" / "dropout.md"
+    append(source, "\n```python\nprint('added')\n```\n")
     with pytest.raises(
-        SiteError,
-        match=r"docs/notebooks/dropout\.ipynb: cell \d+ differs from what "
-        r"notebooks/dropout\.py makes; run `make notebooks`",
+        SiteError, match=r"docs/notebooks/dropout\.ipynb: .* notebooks/dropout\.md"
     ):
-        notebooks.check_in_sync(site / "notebooks" / "dropout.py", site)
+        notebooks.check_in_sync(source, site)
 
 
 def test_notebook_include_that_does_not_resolve(site):
-    source = site / "notebooks" / "dropout.py"
-    edit(source, "after_hidden.py:model", "after_hidden.py:modle")
-    with pytest.raises(SiteError, match=r"notebooks/dropout\.py:\d+: .*'modle'"):
+    source = site / "notebooks" / "dropout.md"
+    append(
+        source, '\n```python\n# --8<-- "snippets/dropout/after_hidden.py:modle"\n```\n'
+    )
+    with pytest.raises(SiteError, match=r"notebooks/dropout\.md:\d+:.*:modle: "):
         notebooks.generate(source, site)
 
 
 def test_notebook_committed_without_outputs(site):
     path = site / "docs" / "notebooks" / "dropout.ipynb"
     nbformat.write(notebooks.without_outputs(nbformat.read(path, as_version=4)), path)
-    notebooks.check_in_sync(site / "notebooks" / "dropout.py", site)  # sources agree
-    with pytest.raises(
-        SiteError, match=r"docs/notebooks/dropout\.ipynb: cell \d+ has execution count"
-    ):
+    with pytest.raises(SiteError, match=r"dropout\.ipynb: cell \d+ has execution"):
         notebooks.check_executed(path, site)
 
 
-def test_page_that_loads_from_a_cdn(tmp_path):
-    from mkdocs_jupyter.mathjax import mathjax_script
-
-    # What mkdocs-jupyter adds to every page unless configured not to: a
-    # loader whose script comes from a CDN. And a web font, the classic way.
-    page = tmp_path / "notebooks" / "dropout" / "index.html"
-    page.parent.mkdir(parents=True)
-    page.write_text(f"<html><body><p>Text</p>{mathjax_script()}</body></html>")
-    font = tmp_path / "index.html"
-    font.write_text(
-        '<link rel="stylesheet" href="https://fonts.googleapis.com/css?family=Roboto">'
-        '<a href="https://keras.io/">an ordinary link, allowed</a>'
-    )
-    with pytest.raises(SiteError) as caught:
-        sitecheck.check_no_external_assets(tmp_path)
-    report = str(caught.value)
-    assert (
-        "notebooks/dropout/index.html: <script data-mkdocs-jupyter-mathjax>" in report
-    )
-    assert "index.html: <link rel='stylesheet'>: https://fonts.googleapis" in report
-    assert "keras.io" not in report
+def test_notebook_cell_that_raises(site):
+    source = site / "notebooks" / "dropout.md"
+    append(source, "\n```python\n1 / 0\n```\n")
+    with pytest.raises(SiteError, match=r"notebooks/dropout\.md:\d+: ZeroDivision"):
+        docsite.run_blocks(notebooks.code_blocks(source, site), site)
 
 
-def test_notebook_cell_that_raises():
-    notebook = nbformat.v4.new_notebook(
-        cells=[
-            nbformat.v4.new_markdown_cell("# Broken"),
-            nbformat.v4.new_code_cell("print('fine')"),
-            nbformat.v4.new_code_cell("1 / 0"),
-        ]
-    )
-    name = "docs/notebooks/broken.ipynb"
-    result = notebooks.execute({name: notebook})[name]
-    assert isinstance(result, SiteError), result
-    assert str(result).startswith(f"{name}: cell 3: ZeroDivisionError"), result
+# The results page (tests/resultscheck.py, experiments/).
 
 
 @pytest.fixture
 def results_copy(tmp_path):
     """Copies of the results file and the figures that a test may break."""
-    shutil.copy(sitecheck.ROOT / "docs" / "data" / "results.json", tmp_path)
-    shutil.copytree(sitecheck.ROOT / "docs" / "figures", tmp_path / "figures")
+    shutil.copy(ROOT / "docs" / "data" / "results.json", tmp_path)
+    shutil.copytree(ROOT / "docs" / "figures", tmp_path / "figures")
     return tmp_path / "results.json", tmp_path / "figures"
 
 
@@ -506,8 +403,7 @@ def test_stale_figures(results_copy):
     path.write_text(json.dumps(data))
     (directory / "bn-unscaled-inputs.svg").unlink()
     (directory / "old-figure.svg").write_text("<svg/>")
-    with (directory / "placements.svg").open("a") as svg:
-        svg.write("<!-- edited -->")
+    append(directory / "placements.svg", "<!-- edited -->")
     problems = "\n".join(figures.stale(path, directory))
     for name, problem in [
         ("dropout-learning-curves.svg", "out of date"),
@@ -557,7 +453,7 @@ def test_number_typed_into_the_results_page(site):
     import resultscheck
 
     page = site / "docs" / "results.md"
-    edit(page, "## Every placement\n", "## Every placement\n\nIt took 5 minutes.\n")
+    append(page, "\nIt took 5 minutes.\n")
     with pytest.raises(SiteError, match=r"docs/results\.md:\d+: 'It took 5 minutes\.'"):
         resultscheck.check_no_typed_numbers(page, site)
 

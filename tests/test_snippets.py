@@ -1,19 +1,23 @@
-"""Every script under snippets/ runs, and every model it leaves was trained."""
+"""Every script under snippets/ runs, every model it leaves was trained, and
+every page that shows it finds it."""
 
 import pytest
-import sitecheck
+
+import docsite
+
+SNIPPETS = docsite.snippets()
 
 
-@pytest.mark.parametrize("path", sitecheck.snippets(), ids=sitecheck.rel)
+@pytest.mark.parametrize("path", SNIPPETS, ids=docsite.rel)
 def test_snippet_trains(path):
-    namespace = sitecheck.run_snippet(path)
-    sitecheck.check_trained(path, namespace)
+    namespace = docsite.run_snippet(path)
+    docsite.check_trained(path, namespace)
 
 
-@pytest.mark.parametrize("path", sitecheck.snippets(), ids=sitecheck.rel)
+@pytest.mark.parametrize("path", SNIPPETS, ids=docsite.rel)
 def test_snippet_declares_its_input_with_keras_input(path):
-    sitecheck.check_keras_idioms(path)
+    docsite.check_keras_idioms(path)
 
 
 def test_every_snippet_is_on_a_page():
-    sitecheck.check_no_orphans()
+    docsite.check_no_orphans()

@@ -19,7 +19,8 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urljoin, urlsplit
 
 from mkdocs.config import load_config
-from sitecheck import ROOT, SiteError
+
+from docsite.model import ROOT, SiteError
 
 # Links and resources whose target is on the site itself.
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}

@@ -1,4 +1,4 @@
-"""MkDocs hook: a notebook page keeps only the JupyterLab CSS it uses.
+"""A notebook page keeps only the JupyterLab CSS it uses (see hooks.py).
 
 mkdocs-jupyter inlines JupyterLab's whole stylesheet (about 575 kB) into
 every notebook page. This hook drops, from each large inline stylesheet of a
@@ -135,7 +135,7 @@ def purge(css: str, page_html: str) -> str:
     return _serialize(kept, needed)
 
 
-def on_post_page(output, page, config):
+def purge_page(output: str, page) -> str:
     if not page.file.src_uri.endswith(".ipynb"):
         return output
     return STYLE.sub(

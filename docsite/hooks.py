@@ -1,0 +1,128 @@
+"""MkDocs hooks of the site (mkdocs.yml `hooks:`).
+
+They render the numbers of pages that ask for them (docsite/numbers.py),
+check every include line before pymdownx.snippets reads it, render TeX as
+MathML, name two theme elements for screen readers, and trim notebook pages.
+A contributor's mistake (an include that does not resolve, a snippet that
+does not parse, an unknown number, TeX that does not convert) is logged as
+an error that names the file, once, and the rest of the page still builds:
+`mkdocs build --strict` fails; `mkdocs serve` shows the error on the page
+and keeps serving, and fixing the file recovers it.
+"""
+
+import html
+import logging
+import re
+from pathlib import Path, PurePosixPath
+from urllib.parse import urljoin
+
+import jinja2
+from latex2mathml.converter import convert
+
+from docsite import numbers
+from docsite.model import INCLUDE, include_problems
+from docsite.notebook_css import purge_page
+
+log = logging.getLogger("mkdocs.hooks.docsite")
+
+
+def on_page_markdown(markdown, page, config, files):
+    where = f"docs/{page.file.src_uri}"
+    root = Path(config.config_file_path).parent  # the site being built
+    problems = []
+    if page.meta.get("render_macros"):
+        try:
+            markdown, unknown = numbers.render(markdown, root)
+            problems += [f"{where}: unknown number {name!r}" for name in unknown]
+        except jinja2.TemplateError as error:
+            line = getattr(error, "lineno", None) or "?"
+            problems.append(f"{where}:{line}: {type(error).__name__}: {error}")
+    problems += include_problems(markdown, where, root)
+    if not problems:
+        return markdown
+    for problem in problems:
+        log.error(problem)
+    lines = markdown.splitlines()
+    for problem in problems:
+        lineno = problem.split(":")[1]
+        if not (lineno.isdigit() and INCLUDE.match(lines[int(lineno) - 1])):
+            continue
+        lineno = int(lineno)
+        indent = INCLUDE.match(lines[lineno - 1])[0].split("-")[0]
+        lines[lineno - 1] = f"{indent}# ERROR {problem}"
+    notice = "\n".join(f"    {p}" for p in problems)
+    return f'!!! failure "This page does not build"\n\n{notice}\n\n' + "\n".join(lines)
+
+
+# TeX to MathML: pymdownx.arithmatex (generic mode) wraps $...$ and $$...$$;
+# latex2mathml turns each into MathML, which browsers render with no script.
+MTEXT = re.compile(r"<mtext>(.*?)</mtext>", re.S)
+TEX_ESCAPE = re.compile(r"\\([_%&#$\{\}])")
+INLINE = re.compile(r'<span class="arithmatex">\\\((.+?)\\\)</span>', re.S)
+BLOCK = re.compile(r'<div class="arithmatex">\\\[(.+?)\\\]</div>', re.S)
+
+
+def to_mathml(tex: str, display: str) -> str:
+    mathml = convert(html.unescape(tex).strip(), display=display)
+    # latex2mathml copies \text{...} verbatim, escapes included: moving\_mean.
+    return MTEXT.sub(
+        lambda m: (
+            "<mtext>" + TEX_ESCAPE.sub(lambda e: html.escape(e[1]), m[1]) + "</mtext>"
+        ),
+        mathml,
+    )
+
+
+def on_page_content(html_text, page, config, files):
+    def render(match, display):
+        try:
+            return to_mathml(match[1], display)
+        except Exception as error:  # latex2mathml raises bare exceptions
+            log.error(
+                f"docs/{page.file.src_uri}: cannot render TeX {match[1]!r}: {error}"
+            )
+            return f"<code>{match[1]}</code>"
+
+    html_text = BLOCK.sub(
+        lambda m: f'<div class="math">{render(m, "block")}</div>', html_text
+    )
+    return INLINE.sub(lambda m: render(m, "inline"), html_text)
+
+
+# Accessible names that Material's templates leave out (axe-core rules
+# aria-dialog-name and aria-progressbar-name).
+NAMES = {
+    '<div class="md-search" data-md-component="search" role="dialog">': "Search",
+    '<div class="md-progress" data-md-component="progress" role="progressbar">': (
+        "Loading page"
+    ),
+}
+
+
+def add_names(output: str) -> str:
+    for tag, name in NAMES.items():
+        output = output.replace(tag, f'{tag[:-1]} aria-label="{name}">')
+    return output
+
+
+def on_post_page(output, page, config):
+    return add_names(purge_page(output, page))
+
+
+def on_post_template(output_content, template_name, config):
+    # 404.html is rendered from a theme template, not from a page.
+    return (
+        add_names(output_content) if template_name.endswith(".html") else output_content
+    )
+
+
+def on_page_context(context, page, config, nav):
+    # A notebook page's edit link opens its source, notebooks/<topic>.py.
+    source = PurePosixPath(page.file.src_uri)
+    if (
+        page.edit_url
+        and source.parent.name == "notebooks"
+        and source.suffix == ".ipynb"
+    ):
+        page.edit_url = urljoin(page.edit_url, f"../../notebooks/{source.stem}.py")
+    return context

@@ -1,0 +1,56 @@
+"""Numbers on pages, rendered at build time from ``docs/data/<page>.json``.
+
+A page opts in with `render_macros: true` in its front matter; its
+``{{ ... }}`` expressions are then Jinja, with ``data`` (every data file,
+by page name: ``data["batch-normalization"].params_total``), the ``pct``
+filter and ``updates_to_forget``. Nothing here imports TensorFlow: the tests
+that measure a number write it (`make data`) and check it on every run.
+
+An unknown name is reported, naming the page, and shown in place as
+"⚠ unknown: <name>", so the rest of the page still renders.
+"""
+
+import json
+import math
+from pathlib import Path
+
+import jinja2
+
+
+def pct(value: float, digits: int = 1) -> str:
+    """0.2987 -> '29.9%'."""
+    return f"{value * 100:.{digits}f}%"
+
+
+def updates_to_forget(momentum: float = 0.99, remaining: float = 0.01) -> int:
+    """Updates after which the initial value weighs less than `remaining` in a
+    moving average: the smallest n with momentum ** n < remaining."""
+    return math.floor(math.log(remaining) / math.log(momentum)) + 1
+
+
+def render(markdown: str, root: Path) -> tuple[str, list[str]]:
+    """The page with its expressions rendered, and the unknown names."""
+    unknown: list[str] = []
+
+    class Unknown(jinja2.ChainableUndefined):
+        def _report(self):
+            unknown.append(self._undefined_name or "?")
+            return f"⚠ unknown: {self._undefined_name}"
+
+        __str__ = __html__ = _report
+
+        def __float__(self):
+            self._report()
+            return math.nan
+
+        def __format__(self, spec):
+            return self._report()
+
+    env = jinja2.Environment(undefined=Unknown, keep_trailing_newline=True)
+    env.filters["pct"] = pct
+    env.globals["updates_to_forget"] = updates_to_forget
+    env.globals["data"] = {
+        path.stem: json.loads(path.read_text())
+        for path in sorted((root / "docs" / "data").glob("*.json"))
+    }
+    return env.from_string(markdown).render(), unknown
