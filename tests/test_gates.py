@@ -189,7 +189,7 @@ def test_snippet_that_never_ends(site):
     )
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--timeout=3"]
-        + ["tests/test_snippets.py", "-k", "trains and hangs"],
+        + ["tests/test_snippets.py", "-k", "trains and hangs"],  # noqa: RUF005
         cwd=site,
         env={**os.environ, "SITE_ROOT": str(site)},
         capture_output=True,
