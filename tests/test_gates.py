@@ -182,14 +182,16 @@ def test_snippet_that_raises(site):
         docsite.run_snippet(snippet, site)
 
 
+HANGING = ["--timeout=3", "tests/test_snippets.py", "-k", "trains and hangs"]
+
+
 def test_snippet_that_never_ends(site):
     """pytest-timeout fails a hanging snippet's test, naming the file."""
     (site / "snippets" / "dropout" / "hangs.py").write_text(
         "import time\n\nwhile True:\n    time.sleep(0.1)\n"
     )
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--timeout=3"]
-        + ["tests/test_snippets.py", "-k", "trains and hangs"],  # noqa: RUF005
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *HANGING],
         cwd=site,
         env={**os.environ, "SITE_ROOT": str(site)},
         capture_output=True,
