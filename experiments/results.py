@@ -42,6 +42,7 @@ def summarise(runs: list[dict]) -> dict:
 
 # The 97.5 % quantile of Student's t distribution by degrees of freedom: the
 # half-width of a two-sided 95 % interval, in standard errors.
+LEVEL = 0.95
 T_975 = {
     1: 12.7062,
     2: 4.30265,
@@ -67,6 +68,7 @@ def paired(a: list, b: list) -> dict:
     std = statistics.stdev(differences) if n > 1 else None
     half = T_975[n - 1] * std / math.sqrt(n) if n > 1 else None
     return {
+        "level": LEVEL,
         "n": n,
         "mean": number(mean) if n else None,
         "std": number(std) if n > 1 else None,

@@ -408,8 +408,11 @@ def merge_base(path: Path, only: list[str], config: dict) -> dict:
     platform string names the kernel build too; each merged session records
     its own.)"""
     old = json.loads(path.read_text(encoding="utf-8"))
-    old["config"].setdefault("comparisons", {})  # files older than comparisons
-    old.setdefault("differences", {})
+    # Fields that older files lack; the differences are derived from the runs.
+    old["config"].setdefault("comparisons", {})
+    for variant in old["config"]["variants"].values():
+        variant.setdefault("output_learning_rate", 1.0)
+    old["differences"] = compare(old["config"]["comparisons"], old["summary"])
     check(old, str(path))
     problems = []
     if old["mode"] != "full":
@@ -429,8 +432,11 @@ def merge_base(path: Path, only: list[str], config: dict) -> dict:
             if old["config"]["datasets"][dataset] != config["datasets"][dataset]:
                 problems.append(f"dataset {dataset} changed")
         for variant in setup["variants"]:
-            before = old["config"]["variants"][variant]["order"]
-            if before != config["variants"][variant]["order"]:
+            now, before = (
+                config["variants"][variant],
+                old["config"]["variants"][variant],
+            )
+            if any(before[k] != now[k] for k in now if k not in ("title", "page")):
                 problems.append(f"variant {variant} changed")
     if problems:
         raise ResultsError(
@@ -497,7 +503,12 @@ def main(argv: list[str] | None = None) -> Path:
             if name in used
         },
         "variants": {
-            name: {"title": v.title, "order": v.order, "page": v.page}
+            name: {
+                "title": v.title,
+                "order": v.order,
+                "page": v.page,
+                "output_learning_rate": v.output_learning_rate,
+            }
             for name, v in VARIANTS.items()
         },
         "experiments": {name: asdict(setup) for name, setup in experiments.items()},
@@ -562,7 +573,7 @@ def main(argv: list[str] | None = None) -> Path:
         "mode": "smoke" if args.smoke else "full",
         **session,
         **({"merged": merged} if merged else {}),
-        "environment": environment(),
+        "environment": old["environment"] if old else environment(),
         "config": {**config, "comparisons": comparisons},
         "runs": runs,
         "summary": summary,

@@ -6,7 +6,7 @@ differ only in which layers they add and where.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import keras
 from keras import layers, ops
@@ -37,7 +37,9 @@ class Variant:
     order: str  # the layers between the input and the output unit, in order
     page: str  # the section of the site that shows this placement
     hidden: Callable[[int, float], list[keras.Layer]]  # (width, rate) -> layers
-    output: Callable[[], keras.Layer] = field(default=lambda: layers.Dense(1))
+    # The output layer's learning rate, as a multiple of the optimizer's (its
+    # gradients are scaled, which is exactly that with plain SGD only).
+    output_learning_rate: float = 1.0
 
 
 VARIANTS: dict[str, Variant] = {
@@ -128,9 +130,14 @@ VARIANTS: dict[str, Variant] = {
             layers.BatchNormalization(),
             layers.Activation("relu"),
         ],
-        lambda: SlowDense(1, SLOW_OUTPUT),
+        output_learning_rate=SLOW_OUTPUT,
     ),
 }
+
+
+def output(learning_rate: float) -> keras.Layer:
+    """One linear unit: a regression output, or one logit."""
+    return layers.Dense(1) if learning_rate == 1 else SlowDense(1, learning_rate)
 
 
 def build(variant: str, features: int, width: int, rate: float) -> keras.Model:
@@ -139,7 +146,7 @@ def build(variant: str, features: int, width: int, rate: float) -> keras.Model:
         [
             keras.Input(shape=(features,)),
             *VARIANTS[variant].hidden(width, rate),
-            VARIANTS[variant].output(),  # a regression output, or one logit
+            output(VARIANTS[variant].output_learning_rate),
         ],
         name=variant,
     )
