@@ -283,3 +283,36 @@ def test_mc_noise_term_restores_coverage():
     assert 0.9 < coverage < 0.99
     record("dropout", "mc_noise_coverage", coverage)
     record("dropout", "mc_noise_sd", float(np.sqrt(noise_variance)), digits=0)
+
+
+@claim("dropout/input-mask-per-example")
+def test_input_dropout_masks_each_example_separately():
+    script = sitecheck.run_snippet(ROOT / "snippets/dropout/on_inputs.py")
+    layer = script["model"].layers[0]
+    assert isinstance(layer, keras.layers.Dropout)
+    x = np.ones((64, 10), dtype="float32")
+    kept = as_numpy(layer(x, training=True)) != 0
+    # Different examples of one batch get different subsets of the features.
+    assert len({row.tobytes() for row in kept}) > 32
+    assert 0.2 < 1 - kept.mean() < 0.4
+
+
+@claim("dropout/after-output-zeroes-predictions")
+def test_dropout_after_the_output_zeroes_predictions():
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(10,)),
+            keras.layers.Dense(16, activation="relu"),
+            keras.layers.Dense(1, bias_initializer="ones"),
+            keras.layers.Dropout(RATE),
+        ]
+    )
+    x = np.random.default_rng(0).normal(size=(10_000, 10)).astype("float32")
+    plain = as_numpy(model(x))
+    trained = as_numpy(model(x, training=True))
+    zeroed = trained == 0
+    assert (plain != 0).all()
+    tolerance = 4 * np.sqrt(RATE * (1 - RATE) / len(x))
+    assert abs(float(zeroed.mean()) - RATE) < tolerance
+    np.testing.assert_allclose(trained[~zeroed], plain[~zeroed] / (1 - RATE), rtol=1e-5)

@@ -198,3 +198,29 @@ def test_reestimating_the_moving_statistics_fixes_predict():
     accuracy = script["accuracy"](model)
     assert accuracy >= 0.95
     record("pitfalls", "bn_reestimated_accuracy", accuracy)
+
+
+@claim("pitfalls/training-loss-gap-from-dropout")
+def test_training_loss_gap_mostly_from_dropout():
+    script = sitecheck.run_snippet(ROOT / "snippets/dropout/on_inputs.py")
+    x, y = script["x_train"], script["y_train"]
+    gap = (
+        script["history"].history["loss"][-1]
+        - script["model"].evaluate(x, y, verbose=0)[0]
+    )
+    # The snippet's model and training, without its Dropout layer.
+    keras.utils.set_random_seed(42)
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(10,)),
+            keras.layers.Dense(16, activation="relu"),
+            keras.layers.Dense(1),
+        ]
+    )
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse", metrics=["mae"])
+    history = model.fit(x, y, epochs=15, batch_size=16, verbose=0)
+    fit_loss = history.history["loss"][-1]
+    evaluate_loss = model.evaluate(x, y, verbose=0)[0]
+    assert fit_loss - evaluate_loss < 0.25 * gap
+    record("pitfalls", "no_dropout_fit_loss", fit_loss, digits=0)
+    record("pitfalls", "no_dropout_evaluate_loss", evaluate_loss, digits=0)
