@@ -520,8 +520,9 @@ def synchronized_on_two_devices():
         [sys.executable, "-c", SYNCHRONIZED_ON_TWO_DEVICES],
         capture_output=True,
         text=True,
-        check=True,
     )
+    if done.returncode != 0:
+        raise RuntimeError(f"the two-device run failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
