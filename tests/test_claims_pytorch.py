@@ -270,3 +270,9 @@ def test_momentum_matters_only_in_training_mode():
     ported(batch, training=True)
     other(batch, training=True)
     assert not np.allclose(moving_statistics(ported)[0], moving_statistics(other)[0])
+
+
+@sitecheck.claim("pytorch/keras-momentum-none-rejected")
+def test_keras_has_no_cumulative_average_setting():
+    with pytest.raises(TypeError):
+        keras.layers.BatchNormalization(momentum=None)
