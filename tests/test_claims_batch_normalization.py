@@ -375,6 +375,7 @@ def test_training_false_does_not_keep_statistics_after_unfreezing():
         "Keras now honours that training=False, so docs/batch-normalization.md "
         "(Fine-tuning) must be updated"
     )
+    record(PAGE, "keras_version", keras.__version__)  # the version the page names
     # They moved towards the statistics of the new data.
     dense = base.layers[0]
     new = as_numpy(dense(script["x_new"].astype("float32")))
@@ -413,6 +414,11 @@ def test_trainable_takes_effect_only_at_compile():
     np.testing.assert_array_equal(as_numpy(kernel), frozen)
     fit_once(model, script)  # compile, then fit
     assert np.abs(as_numpy(kernel) - frozen).max() > 1e-4
+    # The other way round: frozen again without compiling, it still trains.
+    trained = as_numpy(kernel)
+    base.trainable = False
+    model.fit(script["x_new"], script["y_new"], epochs=1, verbose=0)
+    assert np.abs(as_numpy(kernel) - trained).max() > 1e-4
 
 
 # The layer's arguments.
