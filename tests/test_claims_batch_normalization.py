@@ -575,6 +575,15 @@ def test_renorm_corrects_with_r_and_d(x):
         tape.watch(x)
         total = tf.reduce_sum(layer(x, training=False))
     assert np.abs(as_numpy(tape.gradient(total, x))).min() > 0.2
+    # The moving averages behind mu and sigma follow renorm_momentum.
+    layer = renorm_layer(as_numpy(x), mean, std, renorm_momentum=0.5)
+    layer(x, training=True)
+    np.testing.assert_allclose(
+        as_numpy(layer.renorm_mean), 0.5 * mean + 0.5 * as_numpy(x).mean(0), rtol=1e-5
+    )
+    np.testing.assert_allclose(
+        as_numpy(layer.renorm_stddev), 0.5 * std + 0.5 * batch_std, rtol=1e-5
+    )
 
 
 @claim("batch-normalization/renorm-unclipped-by-default")
