@@ -51,3 +51,20 @@ def test_gaussian_dropout_shifts_variance_as_much_as_dropout():
     for layer in (keras.layers.Dropout(rate), keras.layers.GaussianDropout(rate)):
         training = keras.ops.convert_to_numpy(layer(x, training=True))
         assert training.var() / x.var() == pytest.approx(expected, rel=0.01), layer
+
+
+@claim("together/shift-harm-depends-on-data")
+def test_dropout_before_bn_hurt_on_unscaled_features_only():
+    from experiments.results import read
+
+    results = read(ROOT / "docs" / "data" / "results.json")
+    d = results["differences"]  # dropout before BN minus another order, per seed
+    seeds = len(results["config"]["seeds"])
+    for name in ("cancer_dropout_then_bn", "cancer_dropout_then_bn_vs_usual"):
+        assert d[name]["below"] == seeds and d[name]["high"] < 0
+    for name in (
+        "scaled_dropout_then_bn",
+        "scaled_dropout_then_bn_vs_usual",
+        "diabetes_dropout_then_bn",
+    ):
+        assert d[name]["low"] < 0 < d[name]["high"]

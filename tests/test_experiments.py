@@ -165,6 +165,11 @@ def test_dropout_hardly_changes_the_best_validation_loss(results):
         assert includes_zero(results, f"diabetes_{variant}_best")
     # without dropout, the validation loss is lowest within the first epochs
     assert stats(results, *baseline, score="best_epoch")["mean"] < 10
+    # ... while the loss on the training split keeps falling
+    for r in results["runs"]:
+        if (r["experiment"], r["dataset"], r["variant"]) == baseline:
+            train = r["history"]["train_loss"]
+            assert train[-1] < train[r["final"]["best_epoch"] - 1] / 2
 
     def rise(variant):  # from the lowest validation loss to the last one
         return mean(results, *DIABETES, variant) - mean(
