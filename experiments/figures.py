@@ -165,10 +165,13 @@ def high_learning_rate(results: dict) -> Figure:
     for ax, experiment in zip(axes, experiments, strict=True):
         setup = config["experiments"][experiment]
         notes = []
-        for variant, colour in variants:
+        # The ablation: BN with the output layer's learning rate lowered.
+        slow = "bn_before_activation_slow_output"
+        extra = [(slow, GREEN)] if slow in setup["variants"] else []
+        for variant, colour in [*variants, *extra]:
             title = config["variants"][variant]["title"]
             values = curves(results, experiment, "diabetes", variant, "val_loss")
-            band(ax, values, colour, title)
+            band(ax, values, colour, title, "--" if variant == slow else "-")
             if count := diverged(results, experiment, "diabetes", variant):
                 notes.append(
                     f"{title}:\ndiverged in {count} of {len(config['seeds'])} seeds"
@@ -178,17 +181,32 @@ def high_learning_rate(results: dict) -> Figure:
         if notes:
             ax.text(
                 0.5,
-                0.5,
+                0.55,
                 "\n".join(notes),
                 transform=ax.transAxes,
                 ha="center",
                 va="center",
                 color=VERMILION,
+                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85},
             )
         ax.set_yscale("log")
         ax.set_xlabel("epoch")
     axes[0].set_ylabel("validation MSE (standardised target, log scale)")
     axes[0].legend(loc="upper left")
+    factor = "output_learning_rate"
+    if len(axes[-1].get_lines()) > len(variants):
+        axes[-1].legend(
+            handles=axes[-1].get_lines()[len(variants) :],
+            labels=[
+                textwrap.fill(
+                    "BatchNormalization before the activation, output layer's "
+                    f"learning rate times {config['variants'][slow][factor]:g}",
+                    26,
+                )
+            ],
+            loc="upper right",
+            fontsize="small",
+        )
     figure.suptitle(
         "Diabetes data: BatchNormalization and the learning rate "
         f"({seeds_note(results)})"

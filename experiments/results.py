@@ -40,6 +40,59 @@ def summarise(runs: list[dict]) -> dict:
     return cells
 
 
+# The 97.5 % quantile of Student's t distribution by degrees of freedom: the
+# half-width of a two-sided 95 % interval, in standard errors.
+LEVEL = 0.95
+T_975 = {
+    1: 12.7062,
+    2: 4.30265,
+    3: 3.18245,
+    4: 2.77645,
+    5: 2.57058,
+    6: 2.44691,
+    7: 2.36462,
+    8: 2.306,
+    9: 2.26216,
+    10: 2.22814,
+}
+
+
+def paired(a: list, b: list) -> dict:
+    """The per-seed differences a - b (each seed: the same split for both),
+    over the seeds where both are finite: their mean, standard deviation and
+    95 % t-interval for the mean, and in how many seeds a is below b."""
+    pairs = [(x, y) for x, y in zip(a, b, strict=True) if None not in (x, y)]
+    differences = [x - y for x, y in pairs]
+    n = len(differences)
+    mean = statistics.mean(differences) if n else None
+    std = statistics.stdev(differences) if n > 1 else None
+    half = T_975[n - 1] * std / math.sqrt(n) if n > 1 else None
+    return {
+        "level": LEVEL,
+        "n": n,
+        "mean": number(mean) if n else None,
+        "std": number(std) if n > 1 else None,
+        "low": number(mean - half) if n > 1 else None,
+        "high": number(mean + half) if n > 1 else None,
+        "below": sum(x < y for x, y in pairs),
+        "values": [number(d) for d in differences],
+    }
+
+
+def compare(comparisons: dict, summary: dict) -> dict:
+    """name -> the paired differences of each comparison in the configuration:
+    a (experiment, dataset, variant) minus b, on one score."""
+
+    def values(cell: list, score: str) -> list:
+        experiment, dataset, variant = cell
+        return summary[experiment][dataset][variant][score]["values"]
+
+    return {
+        name: paired(values(c["a"], c["score"]), values(c["b"], c["score"]))
+        for name, c in comparisons.items()
+    }
+
+
 def dump(results: dict) -> str:
     """Indented JSON, with each list of numbers kept on one line."""
     text = json.dumps(results, indent=1, ensure_ascii=False)
@@ -99,6 +152,22 @@ def check(results: dict, where: str) -> None:
                 )
     if results["summary"] != summarise(results["runs"]):
         raise ResultsError(f"{where}: the summary does not match the runs")
+    for name, c in config["comparisons"].items():
+        for cell in (c["a"], c["b"]):
+            score = results["summary"]
+            for key in (*cell, c["score"]):
+                score = score.get(key, {})
+            if not score:
+                raise ResultsError(
+                    f"{where}: comparison {name}: no {c['score']} for {cell}"
+                )
+    if results["differences"] != compare(config["comparisons"], results["summary"]):
+        raise ResultsError(f"{where}: the differences do not match the runs")
+    merged = [name for s in results.get("merged", []) for name in s["experiments"]]
+    if len(set(merged)) != len(merged) or set(merged) - set(config["experiments"]):
+        raise ResultsError(
+            f"{where}: merged sessions name an unknown experiment, or one twice"
+        )
 
 
 def read(path: Path) -> dict:

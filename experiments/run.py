@@ -2,6 +2,7 @@
 
     python -m experiments.run                 # full run: docs/data/results.json
     python -m experiments.run --smoke --output /tmp/results.json
+    python -m experiments.run --only scaling   # rerun one experiment, merge it in
 
 Each run prints one line as it finishes. The file holds every run's
 per-epoch curves and final scores, their mean and spread across seeds, the
@@ -33,7 +34,14 @@ from sklearn import datasets
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from experiments.results import check, dump, number, summarise
+from experiments.results import (
+    ResultsError,
+    check,
+    compare,
+    dump,
+    number,
+    summarise,
+)
 from experiments.variants import VARIANTS, build
 
 KEYS = ("experiment", "dataset", "variant", "seed")
@@ -98,11 +106,12 @@ DATASETS = {
 }
 
 WITH_AND_WITHOUT_BN = ("baseline", "bn_before_activation")
+PLACEMENTS = tuple(v for v in VARIANTS if v != "bn_before_activation_slow_output")
 EXPERIMENTS = {
     "placements": Experiment(
         title="Every placement",
         datasets=("diabetes", "breast_cancer_raw"),
-        variants=tuple(VARIANTS),
+        variants=PLACEMENTS,
         optimizer="adam",
         learning_rate=0.001,  # Adam's default
     ),
@@ -110,6 +119,13 @@ EXPERIMENTS = {
         title="A StandardScaler before the model, with or without BN first",
         datasets=("breast_cancer_scaled",),
         variants=("baseline", "bn_inputs"),
+        optimizer="adam",
+        learning_rate=0.001,
+    ),
+    "orders_scaled": Experiment(
+        title="Dropout before or after BN, on standardised features",
+        datasets=("breast_cancer_scaled",),
+        variants=("bn_after_activation", "dropout_then_bn", "bn_relu_dropout"),
         optimizer="adam",
         learning_rate=0.001,
     ),
@@ -123,9 +139,138 @@ EXPERIMENTS = {
     "high_lr_sgd": Experiment(
         title="A high learning rate with SGD",
         datasets=("diabetes",),
-        variants=WITH_AND_WITHOUT_BN,
+        variants=(*WITH_AND_WITHOUT_BN, "bn_before_activation_slow_output"),
         optimizer="sgd",
         learning_rate=0.1,  # 10 times the default
+    ),
+}
+
+# The paired comparisons the results page reports, a minus b, seed by seed:
+# name -> (a, b, score), each of a and b an (experiment, dataset, variant).
+DIABETES = ("placements", "diabetes")
+CANCER = ("placements", "breast_cancer_raw")
+SCALED = ("scaling", "breast_cancer_scaled")
+ORDERS_SCALED = ("orders_scaled", "breast_cancer_scaled")
+ADAM, SGD = ("high_lr_adam", "diabetes"), ("high_lr_sgd", "diabetes")
+ACC, LOSS, BEST = "val_accuracy", "val_loss", "best_val_loss"
+COMPARISONS = {
+    "diabetes_dropout_inputs": (
+        (*DIABETES, "dropout_inputs"),
+        (*DIABETES, "baseline"),
+        LOSS,
+    ),
+    "diabetes_dropout_hidden": (
+        (*DIABETES, "dropout_hidden"),
+        (*DIABETES, "baseline"),
+        LOSS,
+    ),
+    "diabetes_dropout_inputs_vs_hidden": (
+        (*DIABETES, "dropout_inputs"),
+        (*DIABETES, "dropout_hidden"),
+        LOSS,
+    ),
+    "diabetes_dropout_inputs_best": (
+        (*DIABETES, "dropout_inputs"),
+        (*DIABETES, "baseline"),
+        BEST,
+    ),
+    "diabetes_dropout_hidden_best": (
+        (*DIABETES, "dropout_hidden"),
+        (*DIABETES, "baseline"),
+        BEST,
+    ),
+    "diabetes_bn_inputs": ((*DIABETES, "bn_inputs"), (*DIABETES, "baseline"), LOSS),
+    "diabetes_bn_after_activation": (
+        (*DIABETES, "bn_after_activation"),
+        (*DIABETES, "baseline"),
+        LOSS,
+    ),
+    "diabetes_bn_before_activation": (
+        (*DIABETES, "bn_before_activation"),
+        (*DIABETES, "baseline"),
+        LOSS,
+    ),
+    "diabetes_bn_after_activation_best": (
+        (*DIABETES, "bn_after_activation"),
+        (*DIABETES, "baseline"),
+        BEST,
+    ),
+    "diabetes_bn_before_activation_best": (
+        (*DIABETES, "bn_before_activation"),
+        (*DIABETES, "baseline"),
+        BEST,
+    ),
+    "diabetes_dropout_then_bn": (
+        (*DIABETES, "dropout_then_bn"),
+        (*DIABETES, "bn_relu_dropout"),
+        LOSS,
+    ),
+    "diabetes_usual_order_dropout": (
+        (*DIABETES, "bn_relu_dropout"),
+        (*DIABETES, "bn_before_activation"),
+        LOSS,
+    ),
+    "cancer_dropout_inputs": ((*CANCER, "dropout_inputs"), (*CANCER, "baseline"), ACC),
+    "cancer_dropout_hidden": ((*CANCER, "dropout_hidden"), (*CANCER, "baseline"), ACC),
+    "cancer_dropout_hidden_loss": (
+        (*CANCER, "dropout_hidden"),
+        (*CANCER, "baseline"),
+        LOSS,
+    ),
+    "cancer_bn_inputs": ((*CANCER, "bn_inputs"), (*CANCER, "baseline"), ACC),
+    "cancer_bn_inputs_vs_scaler": ((*CANCER, "bn_inputs"), (*SCALED, "baseline"), ACC),
+    "cancer_bn_after_activation_vs_first": (
+        (*CANCER, "bn_after_activation"),
+        (*CANCER, "bn_inputs"),
+        ACC,
+    ),
+    "cancer_bn_before_activation_vs_first": (
+        (*CANCER, "bn_before_activation"),
+        (*CANCER, "bn_inputs"),
+        ACC,
+    ),
+    "cancer_dropout_then_bn": (
+        (*CANCER, "dropout_then_bn"),
+        (*CANCER, "bn_after_activation"),
+        ACC,
+    ),
+    "cancer_dropout_then_bn_vs_usual": (
+        (*CANCER, "dropout_then_bn"),
+        (*CANCER, "bn_relu_dropout"),
+        ACC,
+    ),
+    "cancer_usual_order_dropout": (
+        (*CANCER, "bn_relu_dropout"),
+        (*CANCER, "bn_before_activation"),
+        ACC,
+    ),
+    "scaled_bn_inputs_loss": ((*SCALED, "bn_inputs"), (*SCALED, "baseline"), LOSS),
+    "scaled_bn_inputs": ((*SCALED, "bn_inputs"), (*SCALED, "baseline"), ACC),
+    "scaled_dropout_then_bn": (
+        (*ORDERS_SCALED, "dropout_then_bn"),
+        (*ORDERS_SCALED, "bn_after_activation"),
+        ACC,
+    ),
+    "scaled_dropout_then_bn_vs_usual": (
+        (*ORDERS_SCALED, "dropout_then_bn"),
+        (*ORDERS_SCALED, "bn_relu_dropout"),
+        ACC,
+    ),
+    "adam_high_lr_bn": ((*ADAM, "bn_before_activation"), (*ADAM, "baseline"), LOSS),
+    "adam_high_lr_baseline_vs_default": (
+        (*ADAM, "baseline"),
+        (*DIABETES, "baseline"),
+        LOSS,
+    ),
+    "adam_high_lr_bn_vs_default": (
+        (*ADAM, "bn_before_activation"),
+        (*DIABETES, "bn_before_activation"),
+        LOSS,
+    ),
+    "sgd_slow_output_vs_baseline": (
+        (*SGD, "bn_before_activation_slow_output"),
+        (*SGD, "baseline"),
+        LOSS,
     ),
 }
 
@@ -256,6 +401,51 @@ def quiet() -> None:
     tf.get_logger().setLevel("ERROR")  # retracing notices for each new model
 
 
+def merge_base(path: Path, only: list[str], config: dict) -> dict:
+    """The results file at `path`, checked fit to keep its runs of every
+    experiment not in `only`: a full run, with these versions, CPU count,
+    seeds and, for each experiment kept, the same configuration. (The
+    platform string names the kernel build too; each merged session records
+    its own.)"""
+    old = json.loads(path.read_text(encoding="utf-8"))
+    # Fields that older files lack; the differences are derived from the runs.
+    old["config"].setdefault("comparisons", {})
+    for variant in old["config"]["variants"].values():
+        variant.setdefault("output_learning_rate", 1.0)
+    old["differences"] = compare(old["config"]["comparisons"], old["summary"])
+    check(old, str(path))
+    problems = []
+    if old["mode"] != "full":
+        problems.append(f"a {old['mode']} run")
+    versions = {k: v for k, v in environment().items() if k != "platform"}
+    if {k: old["environment"][k] for k in versions} != versions:
+        problems.append("other versions or another machine")
+    for key in ("seeds", "dropout_rate", "epochs_override"):
+        if old["config"][key] != config[key]:
+            problems.append(f"other {key}")
+    for name in set(config["experiments"]) - set(only):
+        setup = old["config"]["experiments"].get(name)
+        if setup != config["experiments"][name]:
+            problems.append(f"experiment {name} missing or changed")
+            continue
+        for dataset in setup["datasets"]:
+            if old["config"]["datasets"][dataset] != config["datasets"][dataset]:
+                problems.append(f"dataset {dataset} changed")
+        for variant in setup["variants"]:
+            now, before = (
+                config["variants"][variant],
+                old["config"]["variants"][variant],
+            )
+            if any(before[k] != now[k] for k in now if k not in ("title", "page")):
+                problems.append(f"variant {variant} changed")
+    if problems:
+        raise ResultsError(
+            f"{path}: cannot keep its runs ({'; '.join(sorted(set(problems)))}); "
+            "rerun those experiments with --only, or everything without it"
+        )
+    return old
+
+
 def main(argv: list[str] | None = None) -> Path:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="1 seed, 2 epochs")
@@ -263,14 +453,25 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument(
         "--jobs", type=int, default=os.cpu_count() or 1, help="training processes"
     )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=list(EXPERIMENTS),
+        metavar="EXPERIMENT",
+        help="run only this experiment (repeatable) and merge its runs into "
+        "the existing full results file, replacing any it held",
+    )
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error("--jobs must be 1 or more")
+    if args.only and args.smoke:
+        parser.error("--only merges into a full run; it does not go with --smoke")
     experiments = selected(args.smoke)
     seeds = SEEDS[:1] if args.smoke else SEEDS
     todo = [
         (name, dataset, variant, seed, 2 if args.smoke else DATASETS[dataset].epochs)
         for name, setup in experiments.items()
+        if not args.only or name in args.only
         for dataset in setup.datasets
         for variant in setup.variants
         for seed in seeds
@@ -291,6 +492,30 @@ def main(argv: list[str] | None = None) -> Path:
             flush=True,
         )
 
+    used = {dataset for setup in experiments.values() for dataset in setup.datasets}
+    config = {
+        "seeds": list(seeds),
+        "dropout_rate": RATE,
+        "epochs_override": 2 if args.smoke else None,
+        "datasets": {
+            name: {**asdict(spec), "shape": list(raw(spec)[0].shape)}
+            for name, spec in DATASETS.items()
+            if name in used
+        },
+        "variants": {
+            name: {
+                "title": v.title,
+                "order": v.order,
+                "page": v.page,
+                "output_learning_rate": v.output_learning_rate,
+            }
+            for name, v in VARIANTS.items()
+        },
+        "experiments": {name: asdict(setup) for name, setup in experiments.items()},
+    }
+    config = json.loads(json.dumps(config))  # tuples as lists, as read back
+    old = merge_base(args.output, args.only, config) if args.only else None
+
     start, load_start = time.perf_counter(), os.getloadavg()[0]
     if args.jobs == 1:
         quiet()
@@ -301,39 +526,65 @@ def main(argv: list[str] | None = None) -> Path:
         with ProcessPoolExecutor(args.jobs, spawn, initializer=quiet) as pool:
             for future in as_completed([pool.submit(train, *task) for task in todo]):
                 report(future.result())
-        order = [task[:4] for task in todo]
-        runs.sort(key=lambda r: order.index(tuple(r[k] for k in KEYS)))
-    used = {dataset for setup in experiments.values() for dataset in setup.datasets}
-    results = {
-        "mode": "smoke" if args.smoke else "full",
+    session = {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "wall_time_seconds": round(time.perf_counter() - start, 1),
         "load_average": [round(load_start, 2), round(os.getloadavg()[0], 2)],
-        "environment": environment(),
-        "config": {
-            "seeds": list(seeds),
-            "dropout_rate": RATE,
-            "epochs_override": 2 if args.smoke else None,
-            "datasets": {
-                name: {**asdict(spec), "shape": list(raw(spec)[0].shape)}
-                for name, spec in DATASETS.items()
-                if name in used
-            },
-            "variants": {
-                name: {"title": v.title, "order": v.order, "page": v.page}
-                for name, v in VARIANTS.items()
-            },
-            "experiments": {name: asdict(setup) for name, setup in experiments.items()},
-        },
+    }
+    merged = []
+    if old is not None:  # keep the runs, and the sessions, of the rest
+        runs += [r for r in old["runs"] if r["experiment"] not in args.only]
+        for earlier in old.get("merged", []):
+            kept = [e for e in earlier["experiments"] if e not in args.only]
+            merged += [{**earlier, "experiments": kept}] if kept else []
+        merged.append(
+            {
+                **session,
+                "platform": platform.platform(),
+                "experiments": list(args.only),
+            }
+        )
+        session = {key: old[key] for key in session}
+    order = [
+        (name, dataset, variant, seed)
+        for name, setup in experiments.items()
+        for dataset in setup.datasets
+        for variant in setup.variants
+        for seed in seeds
+    ]
+    runs.sort(key=lambda r: order.index(tuple(r[k] for k in KEYS)))
+
+    def present(cell: tuple[str, str, str]) -> bool:
+        experiment, dataset, variant = cell
+        setup = experiments.get(experiment)
+        return (
+            setup is not None
+            and dataset in setup.datasets
+            and variant in setup.variants
+        )
+
+    comparisons = {
+        name: {"a": list(a), "b": list(b), "score": score}
+        for name, (a, b, score) in COMPARISONS.items()
+        if present(a) and present(b)
+    }
+    summary = summarise(runs)
+    results = {
+        "mode": "smoke" if args.smoke else "full",
+        **session,
+        **({"merged": merged} if merged else {}),
+        "environment": old["environment"] if old else environment(),
+        "config": {**config, "comparisons": comparisons},
         "runs": runs,
-        "summary": summarise(runs),
+        "summary": summary,
+        "differences": compare(comparisons, summary),
     }
     text = dump(results) + "\n"
     check(json.loads(text), str(args.output))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text, encoding="utf-8")
     print(
-        f"{len(runs)} runs in {results['wall_time_seconds']:.0f} s -> {args.output}",
+        f"{len(todo)} runs in {time.perf_counter() - start:.0f} s -> {args.output}",
         file=sys.stderr,
     )
     return args.output

@@ -9,7 +9,26 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import keras
-from keras import layers
+from keras import layers, ops
+
+# The output layer's gradient factor of the ablation variant below.
+SLOW_OUTPUT = 0.1
+
+
+class SlowDense(layers.Dense):
+    """A Dense layer that computes what Dense computes, but whose weights
+    receive `factor` times their gradient: with plain SGD (no momentum),
+    the same layer trained at `factor` times the learning rate."""
+
+    def __init__(self, units: int, factor: float, **kwargs):
+        super().__init__(units, **kwargs)
+        self.factor = factor
+
+    def call(self, inputs):
+        def slow(weight):  # forward: `weight`; backward: `factor` times its gradient
+            return weight * self.factor + ops.stop_gradient(weight * (1 - self.factor))
+
+        return ops.matmul(inputs, slow(self.kernel)) + slow(self.bias)
 
 
 @dataclass(frozen=True)
@@ -18,6 +37,9 @@ class Variant:
     order: str  # the layers between the input and the output unit, in order
     page: str  # the section of the site that shows this placement
     hidden: Callable[[int, float], list[keras.Layer]]  # (width, rate) -> layers
+    # The output layer's learning rate, as a multiple of the optimizer's (its
+    # gradients are scaled, which is exactly that with plain SGD only).
+    output_learning_rate: float = 1.0
 
 
 VARIANTS: dict[str, Variant] = {
@@ -98,7 +120,24 @@ VARIANTS: dict[str, Variant] = {
             layers.BatchNormalization(),
         ],
     ),
+    "bn_before_activation_slow_output": Variant(
+        "BatchNormalization before the activation, output layer at "
+        f"{SLOW_OUTPUT:g} times the learning rate",
+        "Dense(no bias) → BatchNormalization → Activation(relu)",
+        "",
+        lambda w, r: [
+            layers.Dense(w, use_bias=False),
+            layers.BatchNormalization(),
+            layers.Activation("relu"),
+        ],
+        output_learning_rate=SLOW_OUTPUT,
+    ),
 }
+
+
+def output(learning_rate: float) -> keras.Layer:
+    """One linear unit: a regression output, or one logit."""
+    return layers.Dense(1) if learning_rate == 1 else SlowDense(1, learning_rate)
 
 
 def build(variant: str, features: int, width: int, rate: float) -> keras.Model:
@@ -107,7 +146,7 @@ def build(variant: str, features: int, width: int, rate: float) -> keras.Model:
         [
             keras.Input(shape=(features,)),
             *VARIANTS[variant].hidden(width, rate),
-            layers.Dense(1),  # a regression output, or one logit
+            output(VARIANTS[variant].output_learning_rate),
         ],
         name=variant,
     )

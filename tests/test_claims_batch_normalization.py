@@ -1,7 +1,10 @@
 """The claims of docs/batch-normalization.md, one test each."""
 
+import json
 import math
 import re
+import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -291,3 +294,469 @@ def test_batch_size_only_matters_in_training_mode():
     alone = as_numpy(clone(x_test[:8], training=True))[0]
     mixed = as_numpy(clone(x_test[[0, *range(50, 57)]], training=True))[0]
     assert not np.allclose(alone, mixed, atol=1e-3)
+
+
+# Fine-tuning: snippets/batch-normalization/fine_tune.py and the trap it avoids.
+
+FINE_TUNE = ROOT / "snippets/batch-normalization/fine_tune.py"
+
+
+def fine_tune_setup():
+    """The fine-tuning script's data, and a copy of its pretrained base (with
+    the weights it has now: only the moving statistics matter here) inside a
+    new model, called as keras.io's transfer-learning guide calls it."""
+    script = docsite.run_snippet(FINE_TUNE)
+    keras.utils.set_random_seed(0)
+    base = keras.models.clone_model(script["base"])
+    base.set_weights(script["base"].get_weights())
+    inputs = keras.Input(shape=(64,))
+    outputs = keras.layers.Dense(5)(base(inputs, training=False))
+    model = keras.Model(inputs, outputs)
+    return script, base, model
+
+
+def moving_statistics(base):
+    bn = next(
+        la for la in base.layers if isinstance(la, keras.layers.BatchNormalization)
+    )
+    return [as_numpy(bn.moving_mean), as_numpy(bn.moving_variance)]
+
+
+def fit_once(model, script, learning_rate=1e-4):
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    return model.fit(script["x_new"], script["y_new"], epochs=1, verbose=0)
+
+
+@pytest.mark.claim("batch-normalization/fine-tune-keeps-statistics")
+def test_fine_tuning_recipe_keeps_the_moving_statistics():
+    script = docsite.run_snippet(FINE_TUNE)
+    base, before = script["base"], script["before"]
+    after = {w.path: as_numpy(w) for w in base.weights}
+    bn = base.get_layer("bn")
+    for variable in (bn.moving_mean, bn.moving_variance, bn.gamma, bn.beta):
+        np.testing.assert_array_equal(after[variable.path], before[variable.path])
+    kernel = base.layers[0].kernel.path
+    assert np.abs(after[kernel] - before[kernel]).max() > 1e-3  # it trained
+    losses = script["history"].history["loss"]
+    assert losses[-1] < 0.9 * losses[0]
+    assert script["test_accuracy"] > script["head_accuracy"]
+    record(PAGE, "fine_tune_head_accuracy", float(script["head_accuracy"]), digits=3)
+    record(PAGE, "fine_tune_accuracy", float(script["test_accuracy"]), digits=3)
+
+
+@pytest.mark.claim("batch-normalization/training-false-overridden-in-fit")
+def test_training_false_does_not_keep_statistics_after_unfreezing():
+    script, base, model = fine_tune_setup()
+    pretrained = moving_statistics(base)
+    base.trainable = False
+    fit_once(model, script, 1e-2)  # frozen: the statistics stay
+    for before, after in zip(pretrained, moving_statistics(base), strict=True):
+        np.testing.assert_array_equal(before, after)
+    base.trainable = True
+    fit_once(model, script)
+    changed = [
+        not np.allclose(before, after, rtol=1e-3, atol=1e-4)
+        for before, after in zip(pretrained, moving_statistics(base), strict=True)
+    ]
+    assert all(changed), (
+        "fit no longer updates the moving statistics of a BatchNormalization "
+        "layer inside a base called with training=False and then unfrozen: "
+        "Keras now honours that training=False, so docs/batch-normalization.md "
+        "(Fine-tuning) must be updated"
+    )
+    record(PAGE, "keras_version", keras.__version__)  # the version the page names
+    # They moved towards the statistics of the new data.
+    dense = base.layers[0]
+    new = as_numpy(dense(script["x_new"].astype("float32")))
+    after = moving_statistics(base)
+    assert (
+        np.abs(after[0] - new.mean(0)).sum() < np.abs(pretrained[0] - new.mean(0)).sum()
+    )
+
+
+@pytest.mark.claim("batch-normalization/trainable-recursive")
+def test_trainable_on_a_model_sets_every_layer(x):
+    _, base, _ = fine_tune_setup()
+    for value in (False, True):
+        base.trainable = value
+        assert [layer.trainable for layer in base.layers] == [value] * 3
+    bn = base.get_layer("bn")
+    base.trainable = False
+    rng = np.random.default_rng(0)
+    features = rng.normal(3.0, 2.0, size=(32, 64)).astype("float32")
+    np.testing.assert_allclose(
+        as_numpy(bn(features, training=True)),
+        as_numpy(bn(features, training=False)),
+        atol=1e-6,
+    )
+
+
+@pytest.mark.claim("batch-normalization/trainable-takes-effect-at-compile")
+def test_trainable_takes_effect_only_at_compile():
+    script, base, model = fine_tune_setup()
+    kernel = base.layers[0].kernel
+    base.trainable = False
+    fit_once(model, script)
+    frozen = as_numpy(kernel)
+    base.trainable = True
+    model.fit(script["x_new"], script["y_new"], epochs=1, verbose=0)  # no compile
+    np.testing.assert_array_equal(as_numpy(kernel), frozen)
+    fit_once(model, script)  # compile, then fit
+    assert np.abs(as_numpy(kernel) - frozen).max() > 1e-4
+    # The other way round: frozen again without compiling, it still trains.
+    trained = as_numpy(kernel)
+    base.trainable = False
+    model.fit(script["x_new"], script["y_new"], epochs=1, verbose=0)
+    assert np.abs(as_numpy(kernel) - trained).max() > 1e-4
+
+
+# The layer's arguments.
+
+
+@pytest.mark.claim("batch-normalization/center-scale-remove-weights")
+def test_center_and_scale_false_remove_beta_and_gamma(x):
+    layer = bn_layer(center=False, scale=False)
+    out = as_numpy(layer(x, training=True))
+    assert layer.gamma is None and layer.beta is None
+    assert [w.name for w in layer.weights] == ["moving_mean", "moving_variance"]
+    expected = (x - x.mean(0)) / np.sqrt(x.var(0) + EPSILON)
+    np.testing.assert_allclose(out, expected, atol=1e-5)
+
+
+@pytest.mark.claim("batch-normalization/scale-false-before-relu")
+def test_scale_false_before_relu_loses_nothing(x):
+    """ReLU(gamma z + beta) = gamma ReLU(z + beta / gamma) for gamma > 0: a
+    layer with scale=False, beta / gamma as its beta, and the next Dense
+    layer's kernel rows multiplied by gamma compute the same function."""
+    rng = np.random.default_rng(1)
+    gamma = rng.uniform(0.2, 3.0, 4).astype("float32")
+    beta = rng.normal(size=4).astype("float32")
+    kernel = rng.normal(size=(4, 3)).astype("float32")
+    bias = rng.normal(size=3).astype("float32")
+
+    def block(bn, kernel):
+        dense = keras.layers.Dense(3)
+        dense.build((None, 4))
+        dense.set_weights([kernel, bias])
+        return lambda v, training: dense(keras.ops.relu(bn(v, training=training)))
+
+    scaled = bn_layer()
+    scaled.build(x.shape)
+    scaled.gamma.assign(gamma)
+    scaled.beta.assign(beta)
+    unscaled = bn_layer(scale=False)
+    unscaled.build(x.shape)
+    unscaled.beta.assign(beta / gamma)
+    a, b = block(scaled, kernel), block(unscaled, gamma[:, None] * kernel)
+    for training in (True, False):
+        np.testing.assert_allclose(
+            as_numpy(a(x, training)), as_numpy(b(x, training)), rtol=1e-4, atol=1e-4
+        )
+    # A negative gamma cannot move past the ReLU.
+    z = np.linspace(-2, 2, 5, dtype="float32")
+    assert not np.allclose(as_numpy(keras.ops.relu(-z)), -as_numpy(keras.ops.relu(z)))
+
+
+@pytest.mark.claim("batch-normalization/synchronized-one-device")
+def test_synchronized_on_one_device(x_train):
+    def both(data):
+        return [
+            as_numpy(bn_layer(synchronized=s)(data, training=True))
+            for s in (False, True)
+        ]
+
+    plain, synchronized = both(x_train)
+    np.testing.assert_allclose(synchronized, plain, atol=1e-3)
+    # One pass, E[x^2] - E[x]^2, loses the variance of a feature whose mean is
+    # large against its spread.
+    rng = np.random.default_rng(0)
+    far = (1000 + rng.normal(0.0, 0.1, size=(256, 1))).astype("float32")
+    plain, synchronized = both(far)
+    assert abs(plain.std() - math.sqrt(0.01 / (0.01 + EPSILON))) < 0.02
+    assert abs(synchronized.std() - plain.std()) > 0.3
+
+
+SYNCHRONIZED_ON_TWO_DEVICES = """
+import json
+import numpy as np
+import tensorflow as tf
+
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(
+    cpu, [tf.config.LogicalDeviceConfiguration()] * 2
+)
+import keras
+
+strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+x = np.random.default_rng(0).normal(size=(8, 3)).astype("float32")
+x[4:] += 10.0  # the second device's half has another mean
+batch = next(iter(strategy.experimental_distribute_dataset(
+    tf.data.Dataset.from_tensor_slices(x).batch(8)
+)))
+outputs = {}
+for synchronized in (False, True):
+    with strategy.scope():
+        layer = keras.layers.BatchNormalization(synchronized=synchronized)
+        layer.build((None, 3))
+    result = strategy.run(lambda b: layer(b, training=True), args=(batch,))
+    outputs[synchronized] = np.concatenate(
+        [r.numpy() for r in strategy.experimental_local_results(result)]
+    ).tolist()
+print(json.dumps({"x": x.tolist(), "False": outputs[False], "True": outputs[True]}))
+"""
+
+
+@pytest.fixture(scope="module")
+def synchronized_on_two_devices():
+    """BatchNormalization's training-mode output on a batch of 8 split over
+    two logical CPUs, with and without synchronized=True (in a process of its
+    own: logical devices are set before TensorFlow starts)."""
+    done = subprocess.run(
+        [sys.executable, "-c", SYNCHRONIZED_ON_TWO_DEVICES],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"the two-device run failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.claim("batch-normalization/synchronized-global-batch")
+def test_synchronized_uses_the_global_batch(synchronized_on_two_devices):
+    run = synchronized_on_two_devices
+    x = np.array(run["x"], "float32")
+
+    def standardise(part):
+        return (part - part.mean(0)) / np.sqrt(part.var(0) + EPSILON)
+
+    np.testing.assert_allclose(run["True"], standardise(x), atol=1e-4)
+    halves = np.concatenate([standardise(x[:4]), standardise(x[4:])])
+    np.testing.assert_allclose(run["False"], halves, atol=1e-4)
+
+
+def renorm_layer(x, mean, std, **kwargs):
+    layer = bn_layer(renorm=True, **kwargs)
+    layer.build(x.shape)
+    layer.renorm_mean.assign(np.asarray(mean, "float32"))
+    layer.renorm_stddev.assign(np.asarray(std, "float32"))
+    return layer
+
+
+@pytest.mark.claim("batch-normalization/renorm-correction")
+def test_renorm_corrects_with_r_and_d(x):
+    mean, std = np.array([4.0, 5.0, 6.0, 3.0]), np.array([2.0, 3.0, 4.0, 1.5])
+    layer = renorm_layer(x, mean, std)
+    x = tf.constant(x)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        out = layer(x, training=True)
+        total = tf.reduce_sum(out)
+    batch_std = np.sqrt(as_numpy(x).var(0) + EPSILON)
+    r, d = batch_std / std, (as_numpy(x).mean(0) - mean) / std
+    batch_normalised = (as_numpy(x) - as_numpy(x).mean(0)) / batch_std
+    np.testing.assert_allclose(as_numpy(out), batch_normalised * r + d, atol=1e-4)
+    np.testing.assert_allclose(as_numpy(out), (as_numpy(x) - mean) / std, atol=1e-4)
+    # The gradient goes through the batch statistics, r and d held constant:
+    # the batch sum of a batch-normalised feature does not depend on x, so its
+    # gradient is 0, where a normalisation by fixed statistics gives 1 / std.
+    np.testing.assert_allclose(as_numpy(tape.gradient(total, x)), 0, atol=1e-4)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        total = tf.reduce_sum(layer(x, training=False))
+    assert np.abs(as_numpy(tape.gradient(total, x))).min() > 0.2
+    # The moving averages behind mu and sigma follow renorm_momentum.
+    layer = renorm_layer(as_numpy(x), mean, std, renorm_momentum=0.5)
+    layer(x, training=True)
+    np.testing.assert_allclose(
+        as_numpy(layer.renorm_mean), 0.5 * mean + 0.5 * as_numpy(x).mean(0), rtol=1e-5
+    )
+    np.testing.assert_allclose(
+        as_numpy(layer.renorm_stddev), 0.5 * std + 0.5 * batch_std, rtol=1e-5
+    )
+
+
+@pytest.mark.claim("batch-normalization/renorm-unclipped-by-default")
+def test_renorm_unclipped_by_default(x):
+    layer = bn_layer(renorm=True)
+    assert layer.renorm_clipping == {}
+    out = as_numpy(layer(x, training=True))
+    # mu = 0 and sigma = 1 at the start, r = 3 and d = 5 here: unclipped, the
+    # output is the input itself (gamma = 1, beta = 0).
+    np.testing.assert_allclose(out, x, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.claim("batch-normalization/renorm-clipping-fixed")
+def test_renorm_clipping_is_fixed(x):
+    plain = bn_layer()
+    clipped = bn_layer(renorm=True, renorm_clipping={"rmin": 1, "rmax": 1, "dmax": 0})
+    rng = np.random.default_rng(3)
+    for _ in range(50):  # the limits do not relax as training goes on
+        batch = (rng.normal(size=(16, 4)) * 3 + 5).astype("float32")
+        np.testing.assert_allclose(
+            as_numpy(clipped(batch, training=True)),
+            as_numpy(plain(batch, training=True)),
+            atol=1e-4,
+        )
+    assert clipped.renorm_clipping == {"rmin": 1, "rmax": 1, "dmax": 0}
+    # With looser limits, r and d are clipped to them.
+    layer = renorm_layer(
+        x, np.zeros(4), np.ones(4), renorm_clipping={"rmax": 2, "dmax": 1}
+    )
+    out = as_numpy(layer(x, training=True))
+    batch_std = np.sqrt(x.var(0) + EPSILON)
+    r = np.minimum(batch_std, 2.0)
+    d = np.clip(x.mean(0), -1.0, 1.0)
+    np.testing.assert_allclose(out, (x - x.mean(0)) / batch_std * r + d, atol=1e-4)
+
+
+# Training and evaluation; the moving statistics.
+
+ON_INPUTS = ROOT / "snippets/batch-normalization/on_inputs.py"
+
+
+def fresh_on_inputs_model():
+    """The first script's model, untrained, compiled as the script compiles it."""
+    script = docsite.run_snippet(ON_INPUTS)
+    keras.utils.set_random_seed(0)
+    model = keras.models.clone_model(script["model"])
+    model.compile(
+        optimizer="adam",
+        loss=keras.losses.BinaryCrossentropy(from_logits=True),
+        metrics=[keras.metrics.BinaryAccuracy(threshold=0.0)],
+    )
+    return script, model
+
+
+@pytest.mark.claim("batch-normalization/fit-updates-evaluate-does-not")
+def test_fit_updates_once_per_batch_and_evaluate_does_not():
+    script, model = fresh_on_inputs_model()
+    x_train, y_train = script["x_train"].astype("float32"), script["y_train"]
+    bn = model.layers[0]
+    model.fit(x_train, y_train, epochs=1, batch_size=16, shuffle=False, verbose=0)
+    # BatchNormalization comes first, so its input is the raw batch: replay
+    # one update per batch.
+    moving_mean, moving_variance = np.zeros(30), np.ones(30)
+    for start in range(0, len(x_train), 16):
+        batch = x_train[start : start + 16].astype("float64")
+        moving_mean = 0.99 * moving_mean + 0.01 * batch.mean(0)
+        moving_variance = 0.99 * moving_variance + 0.01 * batch.var(0)
+    np.testing.assert_allclose(as_numpy(bn.moving_mean), moving_mean, rtol=1e-4)
+    np.testing.assert_allclose(as_numpy(bn.moving_variance), moving_variance, rtol=1e-3)
+    # evaluate and predict run it in inference mode and change nothing.
+    statistics = [as_numpy(bn.moving_mean), as_numpy(bn.moving_variance)]
+    model.evaluate(x_train, y_train, verbose=0)
+    predicted = model.predict(x_train, verbose=0)
+    for before, variable in zip(
+        statistics, (bn.moving_mean, bn.moving_variance), strict=True
+    ):
+        np.testing.assert_array_equal(before, as_numpy(variable))
+    np.testing.assert_allclose(
+        predicted, as_numpy(model(x_train, training=False)), rtol=1e-4, atol=1e-4
+    )
+    assert not np.allclose(predicted, as_numpy(model(x_train, training=True)), atol=0.1)
+
+
+@pytest.mark.claim("batch-normalization/too-few-updates")
+def test_too_few_updates_evaluate_far_worse():
+    script, model = fresh_on_inputs_model()
+    x_train, y_train = script["x_train"], script["y_train"]
+    history = model.fit(x_train, y_train, epochs=1, batch_size=16, verbose=0)
+    train_loss = history.history["loss"][-1]
+    train_accuracy = history.history["binary_accuracy"][-1]
+    loss, accuracy = model.evaluate(x_train, y_train, verbose=0)
+    assert int(model.optimizer.iterations) == math.ceil(len(x_train) / 16)
+    assert loss > 10 * train_loss and accuracy < train_accuracy - 0.3
+    record(PAGE, "few_updates", int(model.optimizer.iterations))
+    record(PAGE, "few_updates_train_loss", float(train_loss), digits=2)
+    record(PAGE, "few_updates_train_accuracy", float(train_accuracy), digits=3)
+    record(PAGE, "few_updates_eval_loss", float(loss), digits=1)
+    record(PAGE, "few_updates_eval_accuracy", float(accuracy), digits=3)
+
+
+@pytest.mark.claim("batch-normalization/small-momentum-noisier")
+def test_smaller_momentum_forgets_faster_but_is_noisier():
+    assert updates_to_forget(0.9, 0.01) < updates_to_forget(0.99, 0.01) / 10
+    batches = tf.constant(
+        np.random.default_rng(0).normal(size=(800, 16, 1)), dtype="float32"
+    )
+    spread = {}
+    for momentum in (0.99, 0.9):
+        layer = bn_layer(momentum=momentum)
+        layer.build((16, 1))
+
+        @tf.function
+        def means(layer=layer):
+            values = tf.TensorArray("float32", size=800)
+            for i in tf.range(800):
+                layer(batches[i], training=True)
+                values = values.write(i, layer.moving_mean[0])
+            return values.stack()
+
+        # The moving mean of batches whose true mean is 0, after it settled.
+        spread[momentum] = float(np.std(as_numpy(means())[400:]))
+    assert spread[0.9] > 2 * spread[0.99]
+
+
+# Placements.
+
+
+def results_cell(variant, dataset="breast_cancer_raw", experiment="placements"):
+    results = json.loads((ROOT / "docs/data/results.json").read_text())
+    return results["summary"][experiment][dataset][variant]["val_accuracy"]
+
+
+@pytest.mark.claim("batch-normalization/first-layer-like-scaler")
+def test_first_layer_did_about_what_a_scaler_did():
+    first = results_cell("bn_inputs")
+    scaler = results_cell("baseline", "breast_cancer_scaled", "scaling")
+    raw = results_cell("baseline")
+    assert abs(first["mean"] - scaler["mean"]) < max(first["std"], scaler["std"])
+    assert first["mean"] > raw["mean"] + raw["std"]
+
+
+@pytest.mark.claim("batch-normalization/after-activation-no-gain")
+def test_after_activation_no_better_than_without_on_raw_features():
+    after, baseline = results_cell("bn_after_activation"), results_cell("baseline")
+    first = results_cell("bn_inputs")
+    assert after["mean"] <= baseline["mean"]
+    assert abs(after["mean"] - baseline["mean"]) < max(after["std"], baseline["std"])
+    assert first["mean"] > max(after["mean"], baseline["mean"])
+
+
+@pytest.mark.claim("batch-normalization/after-activation-centred")
+def test_after_activation_outputs_centred_on_beta():
+    script = docsite.run_snippet(
+        ROOT / "snippets/batch-normalization/after_activation.py"
+    )
+    dense, bn = script["model"].layers[:2]
+    assert isinstance(bn, keras.layers.BatchNormalization)
+    relu = as_numpy(dense(script["x_train"].astype("float32")))
+    out = as_numpy(bn(relu, training=True))
+    assert relu.min() >= 0 and out.min() < 0
+    np.testing.assert_allclose(out.mean(0), as_numpy(bn.beta), atol=1e-4)
+
+
+@pytest.mark.claim("batch-normalization/axis-channels-first")
+def test_axis_one_for_channels_first():
+    images = np.random.default_rng(0).normal(2.0, 3.0, size=(8, 5, 5, 3))
+    images = images.astype("float32")
+    last = as_numpy(bn_layer()(images, training=True))
+    layer = bn_layer(axis=1)
+    first = as_numpy(layer(np.transpose(images, (0, 3, 1, 2)), training=True))
+    assert layer.moving_mean.shape == (3,)
+    np.testing.assert_allclose(first, np.transpose(last, (0, 3, 1, 2)), atol=1e-5)
+
+
+@pytest.mark.claim("batch-normalization/layer-group-norm-no-batch")
+def test_layer_and_group_normalization_ignore_the_batch(x):
+    for layer in (
+        keras.layers.LayerNormalization(),
+        keras.layers.GroupNormalization(groups=2),
+    ):
+        alone = as_numpy(layer(x[:1], training=True))
+        in_batch = as_numpy(layer(x[:64], training=True))[:1]
+        np.testing.assert_allclose(alone, in_batch, atol=1e-6)
+        assert len(layer.non_trainable_weights) == 0  # no moving statistics

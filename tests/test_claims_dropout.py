@@ -215,3 +215,104 @@ def test_mc_dropout_layer():
     assert not np.allclose(first, second)  # dropout stays on...
     np.testing.assert_array_equal(as_numpy(bn.moving_mean), before)  # ...BN does not
     assert (script["spread"] > 0).all()
+
+
+MC_SNIPPET = ROOT / "snippets/dropout/monte_carlo.py"
+
+
+def rmse(y, prediction):
+    return float(np.sqrt(np.mean((y - prediction) ** 2)))
+
+
+@pytest.mark.claim("dropout/mc-spread-misses-noise")
+def test_mc_spread_covers_about_half_the_targets():
+    script = docsite.run_snippet(MC_SNIPPET)
+    mean, spread, y = script["mean"], script["spread"], script["y_test"]
+    coverage = float(np.mean(np.abs(y - mean) <= 2 * spread))
+    np.testing.assert_array_equal(script["within"], np.abs(y - mean) <= 2 * spread)
+    # Far from the 95% that two standard deviations of the errors would cover:
+    # the spread is much smaller than the typical error.
+    assert 0.3 < coverage < 0.7
+    assert float(spread.mean()) < rmse(y, mean) / 2
+    record("dropout", "mc_coverage", coverage)
+    record("dropout", "mc_mean_spread", float(spread.mean()), digits=0)
+    record("dropout", "mc_rmse", rmse(y, mean), digits=0)
+
+
+def mc_samples(model, x, passes=100):
+    return np.stack([as_numpy(model(x))[:, 0] for _ in range(passes)])
+
+
+@pytest.mark.claim("dropout/mc-spread-grows-with-rate")
+def test_mc_spread_grows_with_the_rate():
+    script = docsite.run_snippet(MC_SNIPPET)
+    x_train, y_train = script["x_train"], script["y_train"]
+    x_test, y_test = script["x_test"], script["y_test"]
+    # The snippet's recipe, with MCDropout(0.1) instead of 0.3.
+    keras.utils.set_random_seed(42)
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(10,)),
+            keras.layers.Dense(64, use_bias=False),
+            keras.layers.BatchNormalization(),
+            keras.layers.Activation("relu"),
+            script["MCDropout"](0.1),
+            keras.layers.Dense(1),
+        ]
+    )
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+    model.fit(x_train, y_train, epochs=15, batch_size=16, verbose=0)
+    samples = mc_samples(model, x_test)
+    low_spread = float(samples.std(axis=0).mean())
+    low_rmse = rmse(y_test, samples.mean(axis=0))
+    spread, error = float(script["spread"].mean()), rmse(y_test, script["mean"])
+    assert spread > 1.5 * low_spread  # the spread follows the rate...
+    assert low_rmse == pytest.approx(error, rel=0.1)  # ...the error hardly does
+    record("dropout", "mc_mean_spread_rate_01", low_spread, digits=0)
+    record("dropout", "mc_rmse_rate_01", low_rmse, digits=0)
+
+
+@pytest.mark.claim("dropout/mc-noise-term-coverage")
+def test_mc_noise_term_restores_coverage():
+    script = docsite.run_snippet(MC_SNIPPET)
+    mean, spread, y = script["mean"], script["spread"], script["y_test"]
+    noise_variance = float(script["noise_variance"])
+    assert np.sqrt(noise_variance) > 2.5 * float(spread.mean())  # several times
+    total = np.sqrt(spread**2 + noise_variance)
+    coverage = float(np.mean(np.abs(y - mean) <= 2 * total))
+    assert 0.9 < coverage < 0.99
+    record("dropout", "mc_noise_coverage", coverage)
+    record("dropout", "mc_noise_sd", float(np.sqrt(noise_variance)), digits=0)
+
+
+@pytest.mark.claim("dropout/input-mask-per-example")
+def test_input_dropout_masks_each_example_separately():
+    script = docsite.run_snippet(ROOT / "snippets/dropout/on_inputs.py")
+    layer = script["model"].layers[0]
+    assert isinstance(layer, keras.layers.Dropout)
+    x = np.ones((64, 10), dtype="float32")
+    kept = as_numpy(layer(x, training=True)) != 0
+    # Different examples of one batch get different subsets of the features.
+    assert len({row.tobytes() for row in kept}) > 32
+    assert 0.2 < 1 - kept.mean() < 0.4
+
+
+@pytest.mark.claim("dropout/after-output-zeroes-predictions")
+def test_dropout_after_the_output_zeroes_predictions():
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(10,)),
+            keras.layers.Dense(16, activation="relu"),
+            keras.layers.Dense(1, bias_initializer="ones"),
+            keras.layers.Dropout(RATE),
+        ]
+    )
+    x = np.random.default_rng(0).normal(size=(10_000, 10)).astype("float32")
+    plain = as_numpy(model(x))
+    trained = as_numpy(model(x, training=True))
+    zeroed = trained == 0
+    assert (plain != 0).all()
+    tolerance = 4 * np.sqrt(RATE * (1 - RATE) / len(x))
+    assert abs(float(zeroed.mean()) - RATE) < tolerance
+    np.testing.assert_allclose(trained[~zeroed], plain[~zeroed] / (1 - RATE), rtol=1e-5)

@@ -237,3 +237,42 @@ def test_default_epsilon_breaks_the_port():
     docsite.record(PAGE, "default_epsilon_mismatch", round(mismatch, 2))
     smallest = float(script["state"]["running_var"].min())
     docsite.record(PAGE, "smallest_running_var", round(smallest, 3))
+    # Per channel, Keras's epsilon shrinks the normalised values by a
+    # factor: negligibly where the variance is near 1, by much more where it
+    # is small.
+    state, x = script["state"], script["x"]
+    beta = state["bias"][None, :, None, None]
+    ratio = (script["keras_eval"](script["default_eps"], x) - beta) / (
+        script["expected"] - beta
+    )
+    shrink = 1 - np.median(ratio, axis=(0, 2, 3))
+    variance = state["running_var"]
+    np.testing.assert_allclose(
+        shrink, 1 - np.sqrt((variance + 1e-5) / (variance + 1e-3)), rtol=1e-2
+    )
+    near_one = variance > 0.5
+    assert near_one.sum() == 2 and (shrink[near_one] < 1e-3).all()
+    assert shrink[variance.argmin()] > 0.02
+    docsite.record(PAGE, "epsilon_shrink_near_one", float(shrink[near_one].max()))
+    docsite.record(PAGE, "epsilon_shrink_smallest", float(shrink[variance.argmin()]))
+
+
+@pytest.mark.claim("pytorch/momentum-only-in-training")
+def test_momentum_matters_only_in_training_mode():
+    script = docsite.run_snippet(SNIPPET)
+    state, x = script["state"], script["x"]
+    ported = script["batch_norm_from_torch"](state)  # momentum 0.9
+    other = script["batch_norm_from_torch"](state, momentum=0.5)  # Keras 0.5
+    np.testing.assert_array_equal(
+        script["keras_eval"](ported, x), script["keras_eval"](other, x)
+    )
+    batch = np.transpose(x, (0, 2, 3, 1))
+    ported(batch, training=True)
+    other(batch, training=True)
+    assert not np.allclose(moving_statistics(ported)[0], moving_statistics(other)[0])
+
+
+@pytest.mark.claim("pytorch/keras-momentum-none-rejected")
+def test_keras_has_no_cumulative_average_setting():
+    with pytest.raises(TypeError):
+        keras.layers.BatchNormalization(momentum=None)

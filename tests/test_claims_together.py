@@ -7,16 +7,38 @@ import pytest
 import docsite
 from docsite import ROOT, record
 
+SHIFT = ROOT / "snippets/together/variance_shift.py"
+
 
 @pytest.mark.claim("together/variance-shift")
 def test_variance_shift():
-    shift = docsite.run_snippet(ROOT / "snippets/together/variance_shift.py")["shift"]
-    # Dropout(0.5) first: training variance = 2 sigma^2 + mu^2 >= 2 sigma^2.
-    assert shift[True] > 1.8
-    # BatchNormalization first: it sees the same input in both modes.
-    assert abs(shift[False] - 1) < 1e-4
-    record("together", "shift_dropout_first", shift[True], digits=2)
-    record("together", "shift_bn_first", shift[False], digits=2)
+    run = docsite.run_snippet(SHIFT)
+    mean, spread = run["shift"][False]  # Dropout right before BN
+    # Dropout(0.5): training variance = 2 sigma^2 + mu^2 >= 2 sigma^2.
+    assert mean > 1.8
+    assert spread < 0.1  # the masks agree to the digit shown
+    record("together", "shift_dropout_first", mean, digits=1)
+    record("together", "shift_dropout_first_spread", spread, digits=2)
+    record("together", "shift_masks", run["MASKS"])
+    # With nothing random before it, BN receives the same input in both
+    # modes: Dense computes the same thing in training and in inference.
+    x = run["x_train"][:64]
+    dense = keras.layers.Dense(8, activation="relu")
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(dense(x, training=True)),
+        keras.ops.convert_to_numpy(dense(x, training=False)),
+    )
+
+
+@pytest.mark.claim("together/variance-shift-stacked")
+def test_variance_shift_through_a_dense_layer():
+    shift = docsite.run_snippet(SHIFT)["shift"]
+    mean, spread = shift[True]  # Dropout -> Dense -> BN of the next block
+    first = shift[False][0]
+    assert 1.2 < mean < first - 0.3  # weakened, not removed
+    assert spread < 0.1
+    record("together", "shift_stacked", mean, digits=1)
+    record("together", "shift_stacked_spread", spread, digits=2)
 
 
 @pytest.mark.claim("together/gaussian-dropout-same-shift")
@@ -29,3 +51,20 @@ def test_gaussian_dropout_shifts_variance_as_much_as_dropout():
     for layer in (keras.layers.Dropout(rate), keras.layers.GaussianDropout(rate)):
         training = keras.ops.convert_to_numpy(layer(x, training=True))
         assert training.var() / x.var() == pytest.approx(expected, rel=0.01), layer
+
+
+@pytest.mark.claim("together/shift-harm-depends-on-data")
+def test_dropout_before_bn_hurt_on_unscaled_features_only():
+    from experiments.results import read
+
+    results = read(ROOT / "docs" / "data" / "results.json")
+    d = results["differences"]  # dropout before BN minus another order, per seed
+    seeds = len(results["config"]["seeds"])
+    for name in ("cancer_dropout_then_bn", "cancer_dropout_then_bn_vs_usual"):
+        assert d[name]["below"] == seeds and d[name]["high"] < 0
+    for name in (
+        "scaled_dropout_then_bn",
+        "scaled_dropout_then_bn_vs_usual",
+        "diabetes_dropout_then_bn",
+    ):
+        assert d[name]["low"] < 0 < d[name]["high"]

@@ -54,4 +54,20 @@ samples = np.stack(
 mean, spread = samples.mean(axis=0), samples.std(axis=0)
 for i in range(3):
     print(f"patient {i}: {mean[i]:.0f} ± {spread[i]:.0f} (true {y_test[i]:.0f})")
+# How many true scores fall within two spreads of the mean prediction?
+within = np.abs(y_test - mean) <= 2 * spread
+print(f"within ±2 spreads: {within.mean():.0%} of the test patients")
 # --8<-- [end:predict]
+
+# --8<-- [start:noise]
+# The spread leaves out the noise in the targets. A simple estimate of its
+# variance: the mean squared error of the MC mean on the training data.
+train_samples = np.stack(
+    [keras.ops.convert_to_numpy(model(x_train))[:, 0] for _ in range(100)]
+)
+noise_variance = np.mean((y_train - train_samples.mean(axis=0)) ** 2)
+total = np.sqrt(spread**2 + noise_variance)
+within_total = np.abs(y_test - mean) <= 2 * total
+print(f"noise: ± {np.sqrt(noise_variance):.0f}")
+print(f"within ±2 total deviations: {within_total.mean():.0%} of the test patients")
+# --8<-- [end:noise]
