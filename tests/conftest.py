@@ -1,4 +1,5 @@
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,11 +13,21 @@ from docsite import ROOT
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-# Tests that read the built site, or build or browse it, run in one worker
-# (one build); the ones that train Keras models, in the other (TensorFlow
-# imported once). `make test` runs them side by side (pytest-xdist).
+# `make test` runs the tests in two processes (pytest-xdist), by group: the
+# tests that build, read or browse the site form one group (one build, one
+# browser); the others, one group per page: its scripts, its blocks and its
+# claims, so that each script is trained in one process only.
 SITE_FIXTURES = {"site_build", "built_site", "visits", "broken_site", "built_copy"}
 SITE_MODULES = {"test_site.py", "test_built_site.py", "test_browser.py"}
+PAGE_IN_ID = re.compile(r"\[(?:docs|snippets)/([\w-]+)")
+
+
+def group(item) -> str:
+    if item.path.name in SITE_MODULES or SITE_FIXTURES & set(item.fixturenames):
+        return "site"
+    if match := PAGE_IN_ID.search(item.nodeid):
+        return match[1].removesuffix(".md")
+    return item.path.stem.removeprefix("test_claims_").replace("_", "-")
 
 
 def pytest_addoption(parser):
@@ -38,7 +49,10 @@ def about_page(item, page: str) -> bool:
     )
 
 
-@pytest.hookimpl(tryfirst=True)
+def pytest_itemcollected(item):
+    item.add_marker(pytest.mark.xdist_group(group(item)))
+
+
 def pytest_collection_modifyitems(config, items):
     page = config.getoption("--page")
     if page:
@@ -47,9 +61,6 @@ def pytest_collection_modifyitems(config, items):
         kept = [item for item in items if about_page(item, page)]
         config.hook.pytest_deselected(items=[i for i in items if i not in kept])
         items[:] = kept
-    for item in items:
-        site = item.path.name in SITE_MODULES or SITE_FIXTURES & set(item.fixturenames)
-        item.add_marker(pytest.mark.xdist_group("site" if site else "keras"))
 
 
 @pytest.fixture(scope="session")

@@ -204,22 +204,15 @@ def test_snippet_that_never_ends(site):
     assert "Timeout" in result.stdout, result.stdout
 
 
-def test_page_block_that_raises(site):
-    page = site / "docs" / "dropout.md"
-    append(page, "\n```python\nimport not_a_module\n```\n")
-    with pytest.raises(SiteError, match=r"docs/dropout\.md:\d+: ModuleNotFoundError"):
-        docsite.run_blocks(page_blocks(page, site), site)
-
-
-def test_block_used_before_its_setup(site):
-    page = site / "docs" / "dropout.md"
-    text = page.read_text(encoding="utf-8")
-    first = text.index("```python")  # the page's first block uses `model` first
-    page.write_text(
-        text[:first] + "```python\nmodel.summary()\n```\n\n" + text[first:],
-        encoding="utf-8",
-    )
-    with pytest.raises(SiteError, match=r"docs/dropout\.md:\d+: NameError"):
+@pytest.mark.parametrize(
+    ("code", "error"),
+    [("import not_a_module", "ModuleNotFoundError"), ("model.summary()", "NameError")],
+    ids=["raises", "used before its setup"],
+)
+def test_page_block_that_fails(site, code, error):
+    page = site / "docs" / "new.md"
+    page.write_text(f"# New\n\n```python\nx = 1\n```\n\n```python\n{code}\n```\n")
+    with pytest.raises(SiteError, match=rf"docs/new\.md:7: {error}"):
         docsite.run_blocks(page_blocks(page, site), site)
 
 
