@@ -8,42 +8,331 @@ layer's behaviour carries a claim marker, ``<!-- claim: <page>/<name> -->``,
 checked by exactly one test marked ``@pytest.mark.claim("<page>/<name>")``.
 A number a page shows is measured by a test and stored in
 ``docs/data/<page>.json`` (:func:`record`); the page renders it.
+
+Every check raises :class:`SiteError` (or :class:`IncludeError`) with a
+message that starts with the file at fault.
 """
 
-from docsite.model import (
-    ROOT,
-    Block,
-    IncludeError,
-    SiteError,
-    check_claims,
-    check_keras_idioms,
-    check_no_orphans,
-    check_trained,
-    expand,
-    include_problems,
-    pages,
-    record,
-    rel,
-    run_blocks,
-    run_snippet,
-    snippets,
-)
+from __future__ import annotations
 
-__all__ = [
-    "ROOT",
-    "Block",
-    "IncludeError",
-    "SiteError",
-    "check_claims",
-    "check_keras_idioms",
-    "check_no_orphans",
-    "check_trained",
-    "expand",
-    "include_problems",
-    "pages",
-    "record",
-    "rel",
-    "run_blocks",
-    "run_snippet",
-    "snippets",
-]
+import ast
+import contextlib
+import json
+import math
+import os
+import re
+import runpy
+import sys
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+# The site's root: this checkout, or a copy of it (SITE_ROOT, for the tests
+# that break a copy on purpose).
+ROOT = Path(os.environ.get("SITE_ROOT") or Path(__file__).resolve().parent.parent)
+
+
+class SiteError(AssertionError):
+    """A check failed; the message starts with the file at fault."""
+
+
+class IncludeError(SiteError):
+    """An include line does not resolve: the strict build reports it."""
+
+
+def pages(root: Path = ROOT) -> list[Path]:
+    """Every Markdown page of the site, and the README."""
+    return [*sorted((root / "docs").rglob("*.md")), root / "README.md"]
+
+
+def snippets(root: Path = ROOT) -> list[Path]:
+    """Every script under ``snippets/``."""
+    return sorted((root / "snippets").rglob("*.py"))
+
+
+def rel(path: Path, root: Path = ROOT) -> str:
+    return Path(path).resolve().relative_to(root.resolve()).as_posix()
+
+
+# Includes: `--8<-- "path"` or `--8<-- "path:section"` alone on a line.
+INCLUDE = re.compile(
+    r'^\s*(?:#\s*)?--8<--\s+"(?P<path>[^":]+)(?::(?P<section>[\w-]+))?"'
+)
+MARKER = "# --8<-- [{}:{}]"
+
+
+def include_problems(text: str, where: str, root: Path = ROOT) -> list[str]:
+    """What is wrong with each include line of ``text`` (a page, a block or a
+    notebook source, named ``where``): a missing file, a section without its
+    start or end marker, a snippet that does not parse. One line each."""
+    problems = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        match = INCLUDE.match(line)
+        if not match:
+            continue
+        path, section = root / match["path"], match["section"]
+        at = f"{where}:{lineno}: {match['path']}" + (f":{section}" if section else "")
+        if not path.is_file():
+            problems.append(f"{at}: no such file")
+            continue
+        source = path.read_text(encoding="utf-8")
+        if section:
+            start = source.find(MARKER.format("start", section))
+            end = source.find(MARKER.format("end", section))
+            if start < 0 or end < 0 or end < start:
+                missing = "start" if start < 0 else "end"
+                if start >= 0 and end >= 0:
+                    missing = "end (after the start)"
+                problems.append(
+                    f"{at}: {match['path']} has no {missing} marker "
+                    f"'{MARKER.format(missing.split()[0], section)}'"
+                )
+                continue
+        if path.suffix == ".py":
+            try:
+                ast.parse(source, filename=match["path"])
+            except SyntaxError as error:
+                problems.append(
+                    f"{at}: {match['path']}:{error.lineno}: SyntaxError: {error.msg}"
+                )
+    return problems
+
+
+@cache
+def _snippet_options(root: Path) -> dict:
+    """The pymdownx.snippets options of ``mkdocs.yml``, paths made absolute."""
+    from mkdocs.config import load_config
+
+    config = load_config(str(root / "mkdocs.yml"))
+    options = dict(config["mdx_configs"]["pymdownx.snippets"])
+    options["base_path"] = [str(root / base) for base in options["base_path"]]
+    return options
+
+
+def expand(code: str, where: str, root: Path = ROOT) -> str:
+    """``code`` with its includes replaced, by the very pymdownx.snippets
+    preprocessor that the build uses."""
+    if "--8<--" not in code:
+        return code
+    problems = include_problems(code, where, root)
+    if problems:
+        raise IncludeError("\n".join(problems))
+    import markdown
+
+    md = markdown.Markdown(
+        extensions=["pymdownx.snippets"],
+        extension_configs={"pymdownx.snippets": _snippet_options(root.resolve())},
+    )
+    lines = md.preprocessors["snippet"].run(code.splitlines())
+    return "\n".join(lines) + "\n"
+
+
+@dataclass
+class Block:
+    """A piece of code that runs in a page's (or notebook's) order."""
+
+    where: str  # file:line
+    code: str  # includes expanded
+    from_snippet: bool = False  # it shows (part of) a snippet
+
+
+def run_blocks(blocks: list[Block], root: Path = ROOT) -> dict:
+    """Run ``blocks`` in order in one fresh namespace, as a reader pasting
+    them one after another into a new interpreter would. A block that is a
+    whole snippet is that snippet's run (shared with its own test); a block
+    that shows sections of a snippet trains for two epochs at most, since
+    the snippet's own test trains it in full."""
+    whole = {
+        expand(f'--8<-- "{rel(s, root)}"', rel(s, root), root).strip(): s
+        for s in snippets(root)
+    }
+    namespace: dict = {"__name__": "__main__"}
+    _reset_keras()
+    for block in blocks:
+        script = whole.get(block.code.strip())
+        if script is not None:
+            run_snippet(script, root)
+            continue
+        capped = _short_training() if block.from_snippet else contextlib.nullcontext()
+        try:
+            with capped:
+                exec(compile(block.code, block.where, "exec"), namespace)
+        except Exception as error:
+            raise SiteError(
+                f"{block.where}: {type(error).__name__}: {error}"
+            ) from error
+    return namespace
+
+
+@contextlib.contextmanager
+def _short_training(max_epochs: int = 2):
+    import keras
+
+    fit = keras.Model.fit
+
+    def short_fit(self, *args, epochs=1, **kwargs):
+        return fit(self, *args, epochs=min(epochs, max_epochs), **kwargs)
+
+    keras.Model.fit = short_fit
+    try:
+        yield
+    finally:
+        keras.Model.fit = fit
+
+
+def _reset_keras() -> None:
+    if "keras" in sys.modules:
+        sys.modules["keras"].backend.clear_session()
+
+
+def run_snippet(path: Path, root: Path = ROOT) -> dict:
+    """Run a snippet as ``python snippets/<page>/<name>.py`` would, in this
+    process, once: every test that needs its result shares it."""
+    return _run_snippet(Path(path).resolve(), root.resolve())
+
+
+@cache
+def _run_snippet(path: Path, root: Path) -> dict:
+    _reset_keras()
+    try:
+        return runpy.run_path(str(path), run_name="__main__")
+    except Exception as error:
+        raise SiteError(
+            f"{rel(path, root)}: {type(error).__name__}: {error}"
+        ) from error
+
+
+def check_trained(path: Path, namespace: dict, root: Path = ROOT) -> list:
+    """Every model a snippet leaves is built, was trained, and its loss fell.
+    A snippet that leaves no model must check its result with ``assert``."""
+    import keras
+
+    name = rel(path, root)
+    models = [value for value in namespace.values() if isinstance(value, keras.Model)]
+    if not models:
+        source = Path(path).read_text(encoding="utf-8")
+        if not re.search(r"^\s*assert |\btesting\.assert_", source, flags=re.M):
+            raise SiteError(f"{name}: leaves no keras.Model and asserts nothing")
+    for model in models:
+        label = f"{name}: model {model.name!r}"
+        if not model.built:
+            raise SiteError(f"{label} is not built")
+        optimizer = getattr(model, "optimizer", None)
+        if optimizer is None or not int(optimizer.iterations):
+            raise SiteError(f"{label} was never trained")
+        losses = getattr(model, "history", None) and model.history.history.get("loss")
+        if not losses or len(losses) < 2:
+            raise SiteError(f"{label} has no loss history of two epochs or more")
+        if not all(math.isfinite(loss) for loss in losses):
+            raise SiteError(f"{label} has a non-finite loss: {losses}")
+        if not losses[-1] < losses[0]:
+            raise SiteError(
+                f"{label}: loss did not fall ({losses[0]:.4g} -> {losses[-1]:.4g})"
+            )
+    return models
+
+
+def check_no_orphans(root: Path = ROOT) -> None:
+    """Every snippet is included by some page."""
+    included = {
+        (root / match["path"]).resolve()
+        for page in pages(root)
+        for line in page.read_text(encoding="utf-8").splitlines()
+        if (match := INCLUDE.match(line))
+    }
+    orphans = [rel(s, root) for s in snippets(root) if s.resolve() not in included]
+    if orphans:
+        raise SiteError(
+            "snippets that no page includes (embed them, or delete them):\n"
+            + "\n".join(orphans)
+        )
+
+
+# docs/pitfalls.md shows input_shape= on a layer on purpose.
+SHOWS_MISTAKES = "snippets/pitfalls/input_shape.py"
+
+
+def check_keras_idioms(path: Path, root: Path = ROOT) -> None:
+    """A snippet declares its input with ``keras.Input(shape=...)``, never
+    with ``input_shape=`` or ``input_dim=`` on a layer."""
+    name = rel(path, root)
+    if name == SHOWS_MISTAKES:
+        return
+    tree = ast.parse(Path(path).read_text(encoding="utf-8"), filename=name)
+    found = [
+        f"{name}:{node.lineno}: {keyword.arg}= on a layer; "
+        "declare the input first with keras.Input(shape=...)"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        for keyword in node.keywords
+        if keyword.arg in {"input_shape", "input_dim"}
+    ]
+    if found:
+        raise SiteError("\n".join(found))
+
+
+# Claims: `<!-- claim: <page>/<name> -->` on a page, and exactly one test
+# marked `@pytest.mark.claim("<page>/<name>")`.
+CLAIM_ON_PAGE = re.compile(r"<!--\s*claim:\s*([\w./-]+)\s*-->")
+CLAIM_IN_TEST = re.compile(r"""@pytest\.mark\.claim\(\s*["']([\w./-]+)["']""")
+
+
+def _find(pattern: re.Pattern, files: list[Path], root: Path) -> dict[str, list]:
+    found: dict[str, list[str]] = {}
+    for file in files:
+        for lineno, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
+            for name in pattern.findall(line):
+                found.setdefault(name, []).append(f"{rel(file, root)}:{lineno}")
+    return found
+
+
+def check_claims(root: Path = ROOT) -> None:
+    on_pages = _find(CLAIM_ON_PAGE, pages(root), root)
+    in_tests = _find(CLAIM_IN_TEST, sorted((root / "tests").rglob("test_*.py")), root)
+    problems = [
+        f'{where[0]}: claim {name!r} has no test (@pytest.mark.claim("{name}"))'
+        for name, where in on_pages.items()
+        if name not in in_tests
+    ]
+    problems += [
+        f"{where[0]}: tests claim {name!r}, which no page makes"
+        for name, where in in_tests.items()
+        if name not in on_pages
+    ]
+    problems += [
+        f"{', '.join(where)}: claim {name!r} is tested twice"
+        for name, where in in_tests.items()
+        if len(where) > 1
+    ]
+    if problems:
+        raise SiteError("\n".join(problems))
+
+
+# Numbers: a test measures a value and records it in docs/data/<page>.json,
+# which the page renders. With UPDATE_DATA=1 (`make data`) the file is
+# rewritten; otherwise the stored value must equal the measurement (a float
+# to within one unit of its last stored digit), so no page shows a stale one.
+def record(page: str, name: str, value, digits: int = 4, root: Path = ROOT):
+    if isinstance(value, float):
+        value = round(value, digits)
+    path = root / "docs" / "data" / f"{page}.json"
+    stored = json.loads(path.read_text()) if path.exists() else {}
+    where = rel(path, root)
+    if os.environ.get("UPDATE_DATA") == "1":
+        stored[name] = value
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(stored, indent=2, sort_keys=True) + "\n")
+        return value
+    if name not in stored:
+        raise SiteError(f"{where}: no {name!r}; run `make data`")
+    same = (
+        abs(stored[name] - value) <= 1.01 * 10**-digits
+        if isinstance(value, float)
+        else stored[name] == value
+    )
+    if not same:
+        raise SiteError(
+            f"{where}: {name} is {stored[name]!r} but measures {value!r}; "
+            "run `make data`"
+        )
+    return value

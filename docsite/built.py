@@ -20,7 +20,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from mkdocs.config import load_config
 
-from docsite.model import ROOT, SiteError
+from docsite import ROOT, SiteError
 
 # Links and resources whose target is on the site itself.
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}

@@ -19,8 +19,7 @@ from urllib.parse import urljoin
 import jinja2
 from latex2mathml.converter import convert
 
-from docsite import numbers
-from docsite.model import INCLUDE, include_problems
+from docsite import INCLUDE, include_problems, numbers
 from docsite.notebook_css import purge_page
 
 log = logging.getLogger("mkdocs.hooks.docsite")

@@ -29,7 +29,7 @@ from pathlib import Path
 import jupytext
 import nbformat
 
-from docsite.model import ROOT, Block, SiteError, expand, rel
+from docsite import ROOT, Block, SiteError, expand, rel
 
 INCLUDE = re.compile(r"^(?P<indent>\s*)# (?P<include>--8<-- .*)$", re.M)
 TEX = re.compile(r"\$[^$\s][^$]*\$")

@@ -371,9 +371,9 @@ def test_notebook_committed_without_outputs(site):
 
 
 def test_notebook_cell_that_raises(site):
-    source = site / "notebooks" / "dropout.md"
-    append(source, "\n```python\n1 / 0\n```\n")
-    with pytest.raises(SiteError, match=r"notebooks/dropout\.md:\d+: ZeroDivision"):
+    source = site / "notebooks" / "new.md"
+    source.write_text("# Lab\n\n```python\nx = 1\n```\n\n```python\n1 / 0\n```\n")
+    with pytest.raises(SiteError, match=r"notebooks/new\.md:7: ZeroDivision"):
         docsite.run_blocks(notebooks.code_blocks(source, site), site)
 
 
