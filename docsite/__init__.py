@@ -140,7 +140,7 @@ def run_blocks(blocks: list[Block], root: Path = ROOT) -> dict:
     """Run ``blocks`` in order in one fresh namespace, as a reader pasting
     them one after another into a new interpreter would. A block that is a
     whole snippet is that snippet's run (shared with its own test); a block
-    that shows sections of a snippet trains for two epochs at most, since
+    that shows sections of a snippet trains for one epoch at most, since
     the snippet's own test trains it in full."""
     whole = {
         expand(f'--8<-- "{rel(s, root)}"', rel(s, root), root).strip(): s
@@ -165,7 +165,7 @@ def run_blocks(blocks: list[Block], root: Path = ROOT) -> dict:
 
 
 @contextlib.contextmanager
-def _short_training(max_epochs: int = 2):
+def _short_training(max_epochs: int = 1):
     import keras
 
     fit = keras.Model.fit
