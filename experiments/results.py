@@ -166,7 +166,7 @@ def check(results: dict, where: str) -> None:
     merged = [name for s in results.get("merged", []) for name in s["experiments"]]
     if len(set(merged)) != len(merged) or set(merged) - set(config["experiments"]):
         raise ResultsError(
-            f"{where}: merged sessions name an unknown experiment, or one twice"
+            f"{where}: merged batches name an unknown experiment, or one twice"
         )
 
 

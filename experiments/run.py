@@ -405,7 +405,7 @@ def merge_base(path: Path, only: list[str], config: dict) -> dict:
     """The results file at `path`, checked fit to keep its runs of every
     experiment not in `only`: a full run, with these versions, CPU count,
     seeds and, for each experiment kept, the same configuration. (The
-    platform string names the kernel build too; each merged session records
+    platform string names the kernel build too; each merged batch records
     its own.)"""
     old = json.loads(path.read_text(encoding="utf-8"))
     # Fields that older files lack; the differences are derived from the runs.
@@ -526,25 +526,25 @@ def main(argv: list[str] | None = None) -> Path:
         with ProcessPoolExecutor(args.jobs, spawn, initializer=quiet) as pool:
             for future in as_completed([pool.submit(train, *task) for task in todo]):
                 report(future.result())
-    session = {
+    batch = {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "wall_time_seconds": round(time.perf_counter() - start, 1),
         "load_average": [round(load_start, 2), round(os.getloadavg()[0], 2)],
     }
     merged = []
-    if old is not None:  # keep the runs, and the sessions, of the rest
+    if old is not None:  # keep the runs, and the batches, of the rest
         runs += [r for r in old["runs"] if r["experiment"] not in args.only]
         for earlier in old.get("merged", []):
             kept = [e for e in earlier["experiments"] if e not in args.only]
             merged += [{**earlier, "experiments": kept}] if kept else []
         merged.append(
             {
-                **session,
+                **batch,
                 "platform": platform.platform(),
                 "experiments": list(args.only),
             }
         )
-        session = {key: old[key] for key in session}
+        batch = {key: old[key] for key in batch}
     order = [
         (name, dataset, variant, seed)
         for name, setup in experiments.items()
@@ -571,7 +571,7 @@ def main(argv: list[str] | None = None) -> Path:
     summary = summarise(runs)
     results = {
         "mode": "smoke" if args.smoke else "full",
-        **session,
+        **batch,
         **({"merged": merged} if merged else {}),
         "environment": old["environment"] if old else environment(),
         "config": {**config, "comparisons": comparisons},

@@ -349,12 +349,12 @@ def test_dropout_after_bn_and_relu(results):
     assert includes_zero(results, "cancer_usual_order_dropout")
 
 
-@pytest.mark.claim("results/paired-within-session")
-def test_every_paired_comparison_stays_within_one_session(results):
+@pytest.mark.claim("results/paired-within-batch")
+def test_every_paired_comparison_stays_within_one_batch(results):
     later = {
         experiment: index
-        for index, session in enumerate(results.get("merged", []), 1)
-        for experiment in session["experiments"]
+        for index, batch in enumerate(results.get("merged", []), 1)
+        for experiment in batch["experiments"]
     }
     for name, c in results["config"]["comparisons"].items():
         assert later.get(c["a"][0], 0) == later.get(c["b"][0], 0), name
