@@ -104,8 +104,29 @@ def add_names(output: str) -> str:
     return output
 
 
+# A lab's solutions (cells tagged "solution") stay closed until the reader
+# opens them.
+SOLUTION = re.compile(r'<div class="jp-Cell [^"]*celltag_solution[^"]*">\n(?=<div)')
+DIV = re.compile(r"<div\b|</div>")
+
+
+def fold_solutions(output: str) -> str:
+    while match := SOLUTION.search(output):
+        depth = 0
+        for tag in DIV.finditer(output, match.start()):
+            depth += 1 if tag[0] == "<div" else -1
+            if depth == 0:
+                break
+        cell = output[match.start() : tag.end()].replace("celltag_solution", "", 1)
+        folded = (
+            f'<details class="solution"><summary>Solution</summary>{cell}</details>'
+        )
+        output = output[: match.start()] + folded + output[tag.end() :]
+    return output
+
+
 def on_post_page(output, page, config):
-    return add_names(purge_page(output, page))
+    return add_names(fold_solutions(purge_page(output, page)))
 
 
 def on_post_template(output_content, template_name, config):
