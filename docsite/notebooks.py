@@ -196,8 +196,8 @@ DOWNLOAD = re.compile(r'<a href="([^"]+)" download\b')  # overrides/main.html
 
 def check_pages(site_dir: Path, root: Path = ROOT) -> None:
     """In the built site, every lab has a page, rendered from its committed
-    outputs, with a download link to that very notebook; and mkdocs-jupyter
-    made no other page."""
+    outputs, its solutions closed, with a download link to that very
+    notebook; and mkdocs-jupyter made no other page."""
     rendered = {
         page.relative_to(site_dir).as_posix()
         for page in site_dir.rglob("*.html")
@@ -212,7 +212,16 @@ def check_pages(site_dir: Path, root: Path = ROOT) -> None:
         if page_name not in rendered:
             raise SiteError(f"{rel(notebook, root)}: no notebook page {page_name}")
         page = site_dir / page_name
-        links = DOWNLOAD.findall(page.read_text(encoding="utf-8"))
+        html = page.read_text(encoding="utf-8")
+        solutions = sum(
+            "solution" in cell.metadata.get("tags", [])
+            for cell in nbformat.read(notebook, as_version=4).cells
+        )
+        if html.count('<details class="solution">') != solutions:
+            raise SiteError(
+                f"{page_name}: not every one of {solutions} solutions closed"
+            )
+        links = DOWNLOAD.findall(html)
         if len(links) != 1:
             raise SiteError(f"{page_name}: {len(links)} download links, not 1")
         download = page.parent / links[0]
