@@ -5,18 +5,18 @@ import subprocess
 import sys
 import tomllib
 
+import pytest
+
 from docsite import ROOT, built
 
 
 def test_strict_build_has_no_warnings(site_build):
     result, site = site_build
     # What MkDocs reported: its warnings and errors, each naming a file.
-    reported = [
-        line
-        for line in result.stderr.splitlines()
-        if line.startswith(("WARNING", "ERROR"))
-    ]
-    assert result.returncode == 0 and not reported, "\n".join(reported) or result.stderr
+    lines = result.stderr.splitlines()
+    reported = [line for line in lines if line.startswith(("WARNING", "ERROR"))]
+    if result.returncode or reported:
+        pytest.fail("\n".join(reported) or result.stderr, pytrace=False)
     assert (site / "index.html").is_file()
 
 
