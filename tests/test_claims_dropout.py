@@ -316,3 +316,14 @@ def test_dropout_after_the_output_zeroes_predictions():
     tolerance = 4 * np.sqrt(RATE * (1 - RATE) / len(x))
     assert abs(float(zeroed.mean()) - RATE) < tolerance
     np.testing.assert_allclose(trained[~zeroed], plain[~zeroed] / (1 - RATE), rtol=1e-5)
+
+
+@pytest.mark.claim("dropout/half-rate-on-twos")
+def test_half_rate_on_twos():
+    """Dropout(0.5) on rows of [2, 2, 2, 2]: unchanged at inference; in
+    training, every value is 0 or 2 / (1 - 0.5) = 4."""
+    x = np.full((1000, 4), 2.0, dtype="float32")
+    layer = keras.layers.Dropout(0.5, seed=0)
+    np.testing.assert_array_equal(as_numpy(layer(x)), x)
+    out = as_numpy(layer(x, training=True))
+    assert set(np.unique(out).tolist()) == {0.0, 4.0}
