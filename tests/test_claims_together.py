@@ -68,3 +68,17 @@ def test_dropout_before_bn_hurt_on_unscaled_features_only():
         "diabetes_dropout_then_bn",
     ):
         assert d[name]["low"] < 0 < d[name]["high"]
+
+
+@pytest.mark.claim("together/variance-shift-mean-one")
+def test_variance_shift_for_mean_one_variance_one():
+    """Mean 1 and variance 1 behind Dropout(0.5): (1 + 1) / 0.5 - 1 = 3."""
+    x = np.random.default_rng(0).normal(1.0, 1.0, size=(1_000_000,))
+    x = x.astype("float32")
+    keras.utils.set_random_seed(0)
+    layer = keras.layers.Dropout(0.5)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer(x)), x)
+    training = keras.ops.convert_to_numpy(layer(x, training=True))
+    assert x.mean() == pytest.approx(1.0, abs=0.01)
+    assert x.var() == pytest.approx(1.0, rel=0.01)
+    assert training.var() == pytest.approx(3.0, rel=0.01)
