@@ -760,3 +760,20 @@ def test_layer_and_group_normalization_ignore_the_batch(x):
         in_batch = as_numpy(layer(x[:64], training=True))[:1]
         np.testing.assert_allclose(alone, in_batch, atol=1e-6)
         assert len(layer.non_trainable_weights) == 0  # no moving statistics
+
+
+@pytest.mark.claim("batch-normalization/one-update-on-three-and-seven")
+def test_one_update_on_three_and_seven():
+    """A new layer, one training-mode call on [[3], [7]]: batch mean 5, biased
+    variance 4."""
+    layer = keras.layers.BatchNormalization()
+    layer(np.array([[3.0], [7.0]], "float32"), training=True)
+    np.testing.assert_allclose(as_numpy(layer.moving_mean), [0.05], rtol=1e-6)
+    np.testing.assert_allclose(as_numpy(layer.moving_variance), [1.03], rtol=1e-6)
+
+
+@pytest.mark.claim("batch-normalization/batch-of-one-new-layer")
+def test_batch_of_one_on_a_new_layer():
+    layer = keras.layers.BatchNormalization()
+    out = as_numpy(layer(np.array([[3.0, -1.0]], "float32"), training=True))
+    np.testing.assert_array_equal(out, [[0.0, 0.0]])
