@@ -110,6 +110,7 @@ COPY = """async () => {
 }"""
 CELLS = """() => [document.querySelector(".md-content__inner").clientWidth,
     Math.min(...[...document.querySelectorAll(".jp-InputArea-editor")]
+        .filter(cell => !cell.closest("details.solution"))  // inset on purpose
         .map(cell => cell.getBoundingClientRect().width))]"""
 
 
