@@ -56,6 +56,13 @@ def pytest_itemcollected(item):
 
 
 def pytest_collection_modifyitems(config, items):
+    # The largest groups first (the site's, then by number of tests), so that
+    # the last group to start is a short one and both workers end together.
+    size = {}
+    for item in items:
+        size[group(item)] = size.get(group(item), 0) + 1
+    size["site"] = len(items)
+    items.sort(key=lambda item: -size[group(item)])
     page = config.getoption("--page")
     if page:
         if not (ROOT / "docs" / f"{page}.md").is_file():
