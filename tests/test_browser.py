@@ -73,6 +73,7 @@ class Visit:
     violations: list[str] = field(default_factory=list)  # axe-core's, serious
     copied: list[str] = field(default_factory=list)  # each copy button's text
     cells: list[float] = field(default_factory=list)  # [column, narrowest cell]
+    off_phone: list[str] = field(default_factory=list)  # past a phone's edge
 
 
 MATH = """() => [...document.querySelectorAll("math")].map(m => {
@@ -107,6 +108,25 @@ COPY = """async () => {
         copied.push(await navigator.clipboard.readText());
     }
     return copied;
+}"""
+# At a phone's width, what reaches past the screen's right edge and is not
+# inside something that scrolls sideways (code, tables, equations do).
+PHONE, DESKTOP = {"width": 390, "height": 844}, {"width": 1280, "height": 800}
+OFF_SCREEN = """() => {
+    const width = document.documentElement.clientWidth, off = new Set();
+    for (const el of document.querySelectorAll(".md-content *")) {
+        const box = el.getBoundingClientRect();
+        if (!box.width || box.right <= width + 1 || !el.checkVisibility()) continue;
+        let up = el.parentElement;
+        for (; up && up !== document.body; up = up.parentElement) {
+            const x = getComputedStyle(up).overflowX;
+            if ((x === "auto" || x === "scroll") && up.scrollWidth > up.clientWidth)
+                break;
+        }
+        const text = el.textContent.trim().slice(0, 40);
+        if (!up || up === document.body) off.add(`<${el.localName}> ${text}`);
+    }
+    return [...off];
 }"""
 CELLS = """() => [document.querySelector(".md-content__inner").clientWidth,
     Math.min(...[...document.querySelectorAll(".jp-InputArea-editor")]
@@ -211,6 +231,9 @@ def visit(tab, url: str, name: str) -> Visit:
         tab.emulate_media(color_scheme=scheme)
         tab.evaluate(PALETTE, palette)
         seen.violations += [f"({scheme}) {v}" for v in axe(tab, scheme)]
+    tab.set_viewport_size(PHONE)
+    seen.off_phone = tab.evaluate(OFF_SCREEN)
+    tab.set_viewport_size(DESKTOP)
     seen.copied = tab.evaluate(COPY)
     if tab.locator(".jp-InputArea-editor").count():
         seen.cells = tab.evaluate(CELLS)
@@ -226,7 +249,7 @@ def browse(site: Path, names: list[str]) -> dict[str, Visit]:
     with sync_playwright() as playwright, serve(site) as base:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         context = browser.new_context(
-            viewport={"width": 1280, "height": 800},
+            viewport=DESKTOP,
             permissions=["clipboard-read", "clipboard-write"],
         )
         context.set_default_timeout(30_000)
@@ -284,6 +307,25 @@ def test_every_page_loads_offline_without_errors(visits, built_site):
 def test_no_serious_accessibility_violations(visits):
     found = problems(visits, lambda v: v.violations)
     assert not found, "axe-core violations:\n" + "\n".join(found)
+
+
+def test_nothing_runs_off_a_phone_screen(visits):
+    found = problems(
+        visits, lambda v: [f"past a phone's edge: {o}" for o in v.off_phone]
+    )
+    assert not found, "\n".join(found)
+
+
+WIDE_PAGE = """<!DOCTYPE html><html lang="en"><head><title>Wide</title></head><body>
+<main class="md-content"><h1>Wide</h1><p style="width: 600px">Too wide.</p>
+<div style="overflow-x: auto"><pre style="width: 600px">Scrolls.</pre></div>
+</main></body></html>"""
+
+
+def test_what_runs_off_a_phone_screen_is_caught(tmp_path):
+    require_chromium()
+    (tmp_path / "index.html").write_text(WIDE_PAGE)
+    assert browse(tmp_path, ["index.html"])["index.html"].off_phone == ["<p> Too wide."]
 
 
 def test_math_renders(visits):
