@@ -72,7 +72,17 @@ def to_mathml(tex: str, display: str) -> str:
     )
 
 
+NOT_SEARCHED = re.compile(
+    r'<div class="jp-OutputArea jp-Cell-outputArea"|<span class="notice"'
+)
+
+
 def on_page_content(html_text, page, config, files):
+    if page.file.src_uri.endswith(".ipynb"):  # a lab ranks below its page,
+        page.meta.setdefault("search", {"boost": 0.5})
+        # and its outputs and copy notices are not searched.
+        html_text = NOT_SEARCHED.sub(r"\g<0> data-search-exclude", html_text)
+
     def render(match, display):
         try:
             return to_mathml(match[1], display)

@@ -405,3 +405,50 @@ def test_a_page_that_loads_from_another_host_is_caught(tmp_path):
     blocked = browse(tmp_path, ["index.html"])["index.html"].blocked
     hosts = {urlsplit(url).netloc for url in blocked}
     assert hosts == {"cdn.example.org", "fonts.googleapis.com"}, blocked
+
+
+# What readers type, and the page they expect among the first three results.
+SEARCHES = {
+    "inverted dropout": "dropout/",
+    "MC dropout": "dropout/",
+    "spatial dropout": "dropout/",
+    "noise_shape": "dropout/",
+    "moving variance": "batch-normalization/",
+    "moving mean": "batch-normalization/",
+    "momentum": "batch-normalization/",
+    "fine-tuning": "batch-normalization/",
+    "variance shift": "together/",
+    "input_shape": "pitfalls/",
+}
+# The first three pages among the results, once the list has stopped changing.
+TOP_THREE = """async query => {
+    const input = document.querySelector(".md-search__input");
+    input.value = query;
+    input.dispatchEvent(new KeyboardEvent("keyup", {key: "e"}));
+    const pages = () => [...new Set([...document.querySelectorAll(
+        ".md-search-result__item > a")].map(a => new URL(a.href).pathname.slice(1)))]
+        .slice(0, 3);
+    let last = "", same = 0;
+    for (let i = 0; i < 100 && same < 5; i++) {
+        await new Promise(later => setTimeout(later, 50));
+        const now = JSON.stringify(pages());
+        same = now === last && now !== "[]" ? same + 1 : 0;
+        last = now;
+    }
+    return pages();
+}"""
+
+
+def test_search_finds_the_page_a_reader_expects(built_site):
+    from playwright.sync_api import sync_playwright
+
+    require_chromium()
+    with sync_playwright() as playwright, serve(built_site) as base:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        tab = browser.new_page(viewport=DESKTOP)
+        tab.goto(base, wait_until="load")
+        tab.locator(".md-search__input").click()
+        found = {query: tab.evaluate(TOP_THREE, query) for query in SEARCHES}
+        browser.close()
+    missed = {q: top for q, top in found.items() if SEARCHES[q] not in top}
+    assert not missed, f"queries whose page is not among the first three: {missed}"
