@@ -39,7 +39,9 @@ def check_figures_shown(root: Path = ROOT) -> None:
         text = page.read_text(encoding="utf-8")
         for lineno, line in enumerate(text.splitlines(), 1):
             for image in IMAGE.finditer(line):
-                target = (page.parent / image["src"]).resolve()
+                # Material's "#only-light" and "#only-dark" pick the scheme.
+                src = image["src"].partition("#")[0]
+                target = (page.parent / src).resolve()
                 where = f"{rel(page, root)}:{lineno}"
                 shown.setdefault(target, []).append((where, image["alt"]))
     problems = []
