@@ -19,7 +19,7 @@ MIN_ALT_WORDS = 6
 
 # What may hold digits without being prose: front matter, fenced code,
 # inline code, Jinja expressions, statements and comments, HTML comments,
-# link and image targets, and reference-style link definitions.
+# link and image targets, reference-style link definitions, and includes.
 NOT_PROSE = [
     re.compile(r"\A---\n.*?\n---\n", re.S),
     re.compile(r"^(?P<f>`{3,}|~{3,}).*?^(?P=f)\s*$", re.S | re.M),
@@ -28,6 +28,7 @@ NOT_PROSE = [
     re.compile(r"<!--.*?-->", re.S),
     re.compile(r"\]\([^)]*\)"),
     re.compile(r"^\[[^\]]+\]:\s*\S+.*$", re.M),
+    re.compile(r'^\s*--8<-- ".*"$', re.M),
 ]
 
 
