@@ -3,7 +3,8 @@
 A page opts in with `render_macros: true` in its front matter; its
 ``{{ ... }}`` expressions are then Jinja, with ``data`` (every data file,
 by page name: ``data["batch-normalization"].params_total``), the ``pct``
-filter and ``updates_to_forget``. Nothing here imports TensorFlow: the tests
+filter, ``updates_to_forget`` and ``delta`` (a paired difference and its
+interval). Nothing here imports TensorFlow: the tests
 that measure a number write it (`make data`) and check it on every run.
 
 An unknown name is reported, naming the page, and shown in place as
@@ -20,6 +21,23 @@ import jinja2
 def pct(value: float, digits: int = 1) -> str:
     """0.2987 -> '29.9%'."""
     return f"{value * 100:.{digits}f}%"
+
+
+def delta(d: dict, metric: str = "val_loss") -> str:
+    """A paired difference (docs/data/results.json's `differences`): its mean
+    over the seeds, then its interval; accuracy in percentage points."""
+    digits, factor, unit = (
+        (1, 100, " points") if metric == "val_accuracy" else (3, 1, "")
+    )
+
+    def signed(x):  # rounded first, plus zero: a tiny negative shows as +0.0
+        return f"{round(x * factor, digits) + 0.0:+.{digits}f}"
+
+    level = round(d["level"] * 100)
+    return (
+        f"{signed(d['mean'])}{unit}, {level} % interval "
+        f"{signed(d['low'])} to {signed(d['high'])}"
+    )
 
 
 def updates_to_forget(momentum: float = 0.99, remaining: float = 0.01) -> int:
@@ -49,6 +67,7 @@ def render(markdown: str, root: Path) -> tuple[str, list[str]]:
     env = jinja2.Environment(undefined=Unknown, keep_trailing_newline=True)
     env.filters["pct"] = pct
     env.globals["updates_to_forget"] = updates_to_forget
+    env.globals["delta"] = delta
     env.globals["data"] = {
         path.stem: json.loads(path.read_text())
         for path in sorted((root / "docs" / "data").glob("*.json"))

@@ -229,6 +229,16 @@ COMPARISONS = {
         (*CANCER, "bn_inputs"),
         ACC,
     ),
+    "cancer_bn_before_vs_after_activation": (
+        (*CANCER, "bn_before_activation"),
+        (*CANCER, "bn_after_activation"),
+        ACC,
+    ),
+    "diabetes_bn_before_vs_after_activation": (
+        (*DIABETES, "bn_before_activation"),
+        (*DIABETES, "bn_after_activation"),
+        LOSS,
+    ),
     "cancer_dropout_then_bn": (
         (*CANCER, "dropout_then_bn"),
         (*CANCER, "bn_after_activation"),
