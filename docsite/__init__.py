@@ -41,8 +41,13 @@ class IncludeError(SiteError):
 
 
 def pages(root: Path = ROOT) -> list[Path]:
-    """Every Markdown page of the site, and the README."""
-    return [*sorted((root / "docs").rglob("*.md")), root / "README.md"]
+    """Every Markdown page of the site, and the README; not the files under
+    docs/includes/, which pages include (mkdocs.yml excludes them)."""
+    docs = root / "docs"
+    found = [
+        p for p in docs.rglob("*.md") if "includes" not in p.relative_to(docs).parts
+    ]
+    return [*sorted(found), root / "README.md"]
 
 
 def snippets(root: Path = ROOT) -> list[Path]:

@@ -27,7 +27,7 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif", ".ico"}
 # What a page's HTML, stylesheets and scripts (the search worker included)
 # may weigh together. Images are excluded, and so is the data a page reads
-# (the search index and the sitemap): `make bench` reports those apart.
+# (the search index and the sitemap).
 MAX_PAGE_BYTES = 500_000
 BUDGETED_SUFFIXES = {".html", ".css", ".js"}
 
