@@ -27,10 +27,11 @@ page: $(STAMP)
 	@test -n "$(PAGE)" || { echo "usage: make page PAGE=<page>, e.g. PAGE=dropout"; exit 2; }
 	$(PYTEST) --page $(PAGE)
 
-# Re-measure the numbers that pages show (docs/data/*.json) after a change
-# to the code that produces them; `make test` fails while they are stale.
+# Re-measure the numbers and outputs that pages show (docs/data/*.json)
+# after a change to the code that produces them; `make test` fails while
+# they are stale. `make data PAGE=dropout` re-measures one page's.
 data: $(STAMP)
-	UPDATE_DATA=1 $(BIN)/pytest -q -m claim
+	UPDATE_DATA=1 $(BIN)/pytest -q -p no:xdist $(if $(PAGE),--page $(PAGE) -k "not strict_build",tests/test_snippets.py tests/test_claims_*.py)
 
 # Regenerate docs/notebooks/*.ipynb from notebooks/*.py, executing each one
 # from a clean kernel; `make notebooks NOTEBOOKS=dropout` regenerates one.

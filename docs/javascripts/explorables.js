@@ -1,0 +1,1 @@
+// The explorables of the Dropout and Batch Normalization pages.

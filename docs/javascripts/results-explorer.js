@@ -1,0 +1,1 @@
+// The results explorer of the Results page.
