@@ -17,6 +17,8 @@ from pathlib import Path
 
 import jinja2
 
+from experiments.results import extract
+
 
 def pct(value: float, digits: int = 1) -> str:
     """0.2987 -> '29.9%'."""
@@ -72,4 +74,6 @@ def render(markdown: str, root: Path) -> tuple[str, list[str]]:
         path.stem: json.loads(path.read_text())
         for path in sorted((root / "docs" / "data").glob("*.json"))
     }
+    # The results page's explorer: a few kB of docs/data/results.json.
+    env.globals["results_extract"] = lambda: extract(env.globals["data"]["results"])
     return env.from_string(markdown).render(), unknown

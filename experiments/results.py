@@ -178,3 +178,51 @@ def read(path: Path) -> dict:
         raise ResultsError(f"{path}: {error}") from None
     check(results, str(path))
     return results
+
+
+# The scores the results page's explorer offers, in this order, where a
+# dataset has them: label, and whether lower is better.
+EXPLORED = {
+    "val_loss": ("final validation loss", True),
+    "val_accuracy": ("final validation accuracy", False),
+    "best_val_loss": ("lowest validation loss along the way", True),
+}
+
+
+def extract(results: dict) -> dict:
+    """The few kB of the results file that the results page's explorer needs:
+    each experiment's datasets, with each variant's per-seed final scores,
+    and the t quantiles that `paired` uses, so that the page computes the
+    same differences and intervals."""
+    config, summary = results["config"], results["summary"]
+    groups = []
+    for name, setup in config["experiments"].items():
+        for dataset in setup["datasets"]:
+            cells = summary[name][dataset]
+            metrics = [m for m in EXPLORED if all(m in c for c in cells.values())]
+            title = f"{setup['title']}: {config['datasets'][dataset]['title']}"
+            groups.append(
+                {
+                    "id": f"{name}/{dataset}",
+                    "title": title,
+                    "metrics": metrics,
+                    "variants": [
+                        {
+                            "id": v,
+                            "title": config["variants"][v]["title"],
+                            "values": {m: cells[v][m]["values"] for m in metrics},
+                        }
+                        for v in setup["variants"]
+                    ],
+                }
+            )
+    return {
+        "seeds": config["seeds"],
+        "level": LEVEL,
+        "t": {str(df): t for df, t in T_975.items()},
+        "metrics": {
+            m: {"label": label, "lower": lower}
+            for m, (label, lower) in EXPLORED.items()
+        },
+        "groups": groups,
+    }
