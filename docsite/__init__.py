@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import io
 import json
 import math
 import os
@@ -199,12 +200,67 @@ def run_snippet(path: Path, root: Path = ROOT) -> dict:
 @cache
 def _run_snippet(path: Path, root: Path) -> dict:
     _reset_keras()
+    printed = _Printed(str(path))
     try:
-        return runpy.run_path(str(path), run_name="__main__")
+        with contextlib.redirect_stdout(printed):
+            namespace = runpy.run_path(str(path), run_name="__main__")
     except Exception as error:
         raise SiteError(
             f"{rel(path, root)}: {type(error).__name__}: {error}"
         ) from error
+    _printed[path] = printed.writes
+    return namespace
+
+
+class _Printed(io.TextIOBase):
+    """Standard output that notes which line of the script printed each
+    piece (the innermost frame of the script that is running)."""
+
+    def __init__(self, filename: str):
+        self.filename, self.writes = filename, []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        frame = sys._getframe(1)
+        while frame is not None and frame.f_code.co_filename != self.filename:
+            frame = frame.f_back
+        self.writes.append((frame.f_lineno if frame else 0, text))
+        return len(text)
+
+
+_printed: dict[Path, list[tuple[int, str]]] = {}
+SECTION = re.compile(r"^\s*# --8<-- \[(start|end):([\w-]+)\]", re.M)
+
+
+def outputs(path: Path, root: Path = ROOT) -> dict[str, str]:
+    """What a snippet prints when it runs: the whole script's output (key
+    ``""``) and each section's, from the lines between its markers; only
+    those that print something."""
+    path = Path(path).resolve()
+    run_snippet(path, root)
+    source = path.read_text(encoding="utf-8")
+    lines = {"": (0, math.inf)}
+    for match in SECTION.finditer(source):
+        lineno = source.count("\n", 0, match.start()) + 1
+        start, end = lines.get(match[2], (lineno, lineno))
+        lines[match[2]] = (start, lineno) if match[1] == "end" else (lineno, end)
+    printed = {
+        name: "".join(text for at, text in _printed[path] if start < at < end)
+        for name, (start, end) in lines.items()
+    }
+    return {name: text for name, text in printed.items() if text.strip()}
+
+
+def check_outputs(path: Path, root: Path = ROOT) -> dict[str, str]:
+    """A snippet's outputs are those that its pages show under its blocks,
+    stored in the data file of its folder (``make data`` rewrites it)."""
+    printed = outputs(path, root)
+    if printed:
+        page = Path(path).resolve().parent.name
+        record(page, f"output:{Path(path).name}", printed, root=root)
+    return printed
 
 
 def check_trained(path: Path, namespace: dict, root: Path = ROOT) -> list:

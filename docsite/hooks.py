@@ -11,6 +11,7 @@ and keeps serving, and fixing the file recovers it.
 """
 
 import html
+import json
 import logging
 import re
 from pathlib import Path, PurePosixPath
@@ -23,6 +24,42 @@ from docsite import INCLUDE, include_problems, numbers
 from docsite.notebook_css import purge_page
 
 log = logging.getLogger("mkdocs.hooks.docsite")
+
+
+# A Python block that shows a snippet, whole or one section, and nothing else.
+SHOWN = re.compile(
+    r'^(?P<indent>[ \t]*)```python\n(?P=indent)--8<-- "snippets/(?P<folder>[\w-]+)/'
+    r'(?P<name>[\w-]+\.py)(?::(?P<section>[\w-]+))?"\n(?P=indent)```[ \t]*$',
+    re.M,
+)
+
+
+def add_outputs(markdown: str, root: Path) -> str:
+    """Under each block that shows a snippet, what that code printed when the
+    tests ran it, as they stored it in docs/data/<folder>.json."""
+    data = {}
+
+    def output(match):
+        folder = match["folder"]
+        if folder not in data:
+            path = root / "docs" / "data" / f"{folder}.json"
+            data[folder] = json.loads(path.read_text()) if path.is_file() else {}
+        printed = data[folder].get(f"output:{match['name']}", {})
+        text = printed.get(match["section"] or "")
+        if not text:
+            return match[0]
+        indent, fence = match["indent"], "`" * max(3, _longest_run(text) + 1)
+        body = "".join(f"{indent}{line}".rstrip() + "\n" for line in text.splitlines())
+        return (
+            f'{match[0]}\n\n{indent}{fence} {{ .text .output title="Output" }}\n'
+            f"{body}{indent}{fence}"
+        )
+
+    return SHOWN.sub(output, markdown)
+
+
+def _longest_run(text: str) -> int:
+    return max((len(run) for run in re.findall("`+", text)), default=0)
 
 
 def on_page_markdown(markdown, page, config, files):
@@ -38,7 +75,7 @@ def on_page_markdown(markdown, page, config, files):
             problems.append(f"{where}:{line}: {type(error).__name__}: {error}")
     problems += include_problems(markdown, where, root)
     if not problems:
-        return markdown
+        return add_outputs(markdown, root)
     for problem in problems:
         log.error(problem)
     lines = markdown.splitlines()
@@ -147,12 +184,12 @@ def on_post_template(output_content, template_name, config):
 
 
 def on_page_context(context, page, config, nav):
-    # A notebook page's edit link opens its source, notebooks/<topic>.py.
+    # A notebook page's edit link opens its source, notebooks/<topic>.md.
     source = PurePosixPath(page.file.src_uri)
     if (
         page.edit_url
         and source.parent.name == "notebooks"
         and source.suffix == ".ipynb"
     ):
-        page.edit_url = urljoin(page.edit_url, f"../../notebooks/{source.stem}.py")
+        page.edit_url = urljoin(page.edit_url, f"../../notebooks/{source.stem}.md")
     return context

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import jinja2
 
+from docsite import diagrams
 from experiments.results import extract
 
 
@@ -70,6 +71,7 @@ def render(markdown: str, root: Path) -> tuple[str, list[str]]:
     env.filters["pct"] = pct
     env.globals["updates_to_forget"] = updates_to_forget
     env.globals["delta"] = delta
+    env.globals["diagram"] = diagrams.render  # docsite/diagrams.py
     env.globals["data"] = {
         path.stem: json.loads(path.read_text())
         for path in sorted((root / "docs" / "data").glob("*.json"))

@@ -1,5 +1,5 @@
-"""Every script under snippets/ runs, every model it leaves was trained, and
-every page that shows it finds it."""
+"""Every script under snippets/ runs, every model it leaves was trained, what it
+prints is what its pages show, and every page that shows it finds it."""
 
 import pytest
 
@@ -12,6 +12,7 @@ SNIPPETS = docsite.snippets()
 def test_snippet_trains(path):
     namespace = docsite.run_snippet(path)
     docsite.check_trained(path, namespace)
+    docsite.check_outputs(path)  # what it prints, as its pages show it
 
 
 @pytest.mark.parametrize("path", SNIPPETS, ids=docsite.rel)
