@@ -142,7 +142,7 @@ def bn_modes(caption: str = "") -> str:
     body.append(_arrow(w + 4, mid, w + gap, mid, "ar u", "uh"))
     body.append(_text(2 + w + gap / 2, mid - 8, "update", "l"))
     formula = [
-        "update, once per training batch:",
+        "the update, once per training batch:",
         "moving = momentum · moving",
         "+ (1 − momentum) · batch",  # noqa: RUF001
     ]
@@ -155,6 +155,12 @@ def bn_modes(caption: str = "") -> str:
         "normalise it, then the learned gamma and beta scale and shift it, and "
         "the moving averages are updated from the batch statistics. Inference "
         "mode: the moving mean and variance normalise the input instead."
+    )
+    caption = caption or (
+        "The same layer in its two modes. Training mode normalises with the "
+        "batch's statistics and moves the moving averages towards them; "
+        "inference mode normalises with the moving averages. Both then apply "
+        "the same learned γ and β."  # noqa: RUF001
     )
     return _figure(2 * w + gap + 4, y + 60, label, body, caption)
 
@@ -170,7 +176,7 @@ def _panels(panels, label, caption, cell=26, group=0, width=400):
         for r, row in enumerate(rows):
             ry = top + r * cell + (r // group * 6 if group else 0)
             for c, (value, kind) in enumerate(row):
-                body.append(_rect(2 + c * cell, ry, cell, cell, kind))
+                body.append(_rect(3 + c * cell, ry + 1, cell - 2, cell - 2, kind))
                 if value:
                     cls = f"{ON[kind]} v".strip()
                     body.append(

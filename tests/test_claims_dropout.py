@@ -327,3 +327,29 @@ def test_half_rate_on_twos():
     np.testing.assert_array_equal(as_numpy(layer(x)), x)
     out = as_numpy(layer(x, training=True))
     assert set(np.unique(out).tolist()) == {0.0, 4.0}
+
+
+@pytest.mark.claim("dropout/spatial-same-as-noise-shape")
+def test_mask_example_spatial_same_as_noise_shape():
+    """The masks that the Dropout page draws: three layers of rate 0.5 and
+    seed 0 on one example of ones, 4 time steps by 6 features."""
+    x = np.ones((1, 4, 6), dtype="float32")
+    layers = {
+        "Dropout(0.5)": keras.layers.Dropout(0.5, seed=0),
+        "SpatialDropout1D(0.5)": keras.layers.SpatialDropout1D(0.5, seed=0),
+        "Dropout(0.5, noise_shape=(None, 1, 6))": keras.layers.Dropout(
+            0.5, noise_shape=(None, 1, 6), seed=0
+        ),
+    }
+    out = {name: as_numpy(layer(x, training=True))[0] for name, layer in layers.items()}
+    element, spatial, shared = out.values()
+    assert set(np.unique(element).tolist()) == {0.0, 2.0}  # zeroed, or 1 / (1 - 0.5)
+    assert len({tuple(row) for row in element != 0}) > 1  # each step its own mask
+    assert (spatial == spatial[:1]).all()  # a feature: zero at every step, or kept
+    assert 0 < (spatial[0] == 0).sum() < 6
+    np.testing.assert_array_equal(shared, spatial)  # same seed, same mask
+    record(
+        "dropout",
+        "mask_example",
+        [{"layer": name, "output": o.tolist()} for name, o in out.items()],
+    )
