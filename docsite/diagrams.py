@@ -165,31 +165,28 @@ def bn_modes(caption: str = "") -> str:
     return _figure(2 * w + gap + 4, y + 60, label, body, caption)
 
 
-def _panels(panels, label, caption, cell=26, group=0, width=400):
-    """Grids stacked vertically, each under its title, its notes at its right.
-    A panel: {"title", "cells": rows of (text, fill), "notes"}; a small gap
-    after every `group` rows."""
+def _panels(panels, label, caption, cell=26, group=0, beside=False, width=400):
+    """Grids stacked vertically, each under its title (or, `beside`, with its
+    title at its right), its notes at its right. A panel: {"title", "notes",
+    "cells": rows of (text, fill)}; a small gap after every `group` rows."""
     body, y = [], 0
     for panel in panels:
-        rows, top = panel["cells"], y + 26
-        body += [_text(2, y + 16, panel["title"], "m", "start"), '<g class="panel">']
+        rows = panel["cells"]
+        top, x = y + (0 if beside else 26), 16 + len(rows[0]) * cell
+        at = (x, top + 12) if beside else (2, y + 16)
+        body += [_text(*at, panel["title"], "m", "start"), '<g class="panel">']
         for r, row in enumerate(rows):
             ry = top + r * cell + (r // group * 6 if group else 0)
             for c, (value, kind) in enumerate(row):
                 body.append(_rect(3 + c * cell, ry + 1, cell - 2, cell - 2, kind))
                 if value:
-                    cls = f"{ON[kind]} v".strip()
-                    body.append(
-                        _text(2 + (c + 0.5) * cell, ry + cell / 2 + 5, value, cls)
-                    )
+                    cx, cls = 2 + (c + 0.5) * cell, f"{ON[kind]} v".strip()
+                    body.append(_text(cx, ry + cell / 2 + 5, value, cls))
         body.append("</g>")
-        height = ry + cell - top
-        x = 2 + len(rows[0]) * cell + 14
         lines = textwrap.wrap(panel["notes"], int((width - x) / (CHAR * 0.9)))
-        body += [
-            _text(x, top + 14 + 18 * i, s, "", "start") for i, s in enumerate(lines)
-        ]
-        y = top + max(height, 18 * len(lines)) + 18
+        for i, line in enumerate(lines, beside):
+            body.append(_text(x, top + 14 + 18 * i, line, "", "start"))
+        y = top + max(ry + cell - top, 18 * (len(lines) + beside)) + 18
     return _figure(width, y - 12, label, body, caption)
 
 
@@ -224,52 +221,48 @@ def dropout_mask(masks, caption: str = "") -> str:
     return _panels(panels, label, caption)
 
 
-AXES = [  # a layer; the rows (3 per example) and channels one statistic covers
-    ("BatchNormalization()", 6, 1, "One channel, over every example and position."),
-    ("LayerNormalization()", 1, 4, "One position of one example, over its channels."),
-    ("LayerNormalization(axis=[1, 2, 3])", 3, 4, "One example, over all of it."),
-    ("GroupNormalization(groups=2)", 3, 2, "One example, a group of 2 channels."),
-    (
-        "GroupNormalization(groups=4)",
-        3,
-        1,
-        "One example, one channel: as instance normalisation does.",
-    ),
+# A layer; the rows (3 pixels per image) and channels one statistic covers.
+AXES = [
+    line.split("|")
+    for line in """\
+BatchNormalization()|6|1|One channel, over every image and pixel.
+LayerNormalization()|1|4|One pixel of one image, over its channels.
+LayerNormalization(axis=[1, 2, 3])|3|4|One whole image, as GroupNormalization(groups=1).
+GroupNormalization(groups=2)|3|2|One image, a group of 2 channels.
+GroupNormalization(groups=-1)|3|1|One channel of one image: instance normalisation.
+""".splitlines()
 ]
 
 
 def norm_axes(caption: str = "") -> str:
     """What one mean and variance of each normalisation layer cover, on
-    channels-last images: 2 examples of 3 positions (H·W) and 4 channels."""
+    channels-last images: 2 images of 3 pixels (H·W) and 4 channels."""
     panels = [
         {
             "title": title,
+            "notes": notes,
             "cells": [
-                [("", "p" if r < rows and c < chans else "b") for c in range(4)]
+                [
+                    ("", "p" if r < int(rows) and c < int(chans) else "b")
+                    for c in range(4)
+                ]
                 for r in range(6)
             ],
-            "notes": notes,
         }
         for title, rows, chans, notes in AXES
     ]
-    label = "What one mean and variance cover, on a batch of 2 images of 3 " + (
-        "positions and 4 channels. " + " ".join(f"{t}: {n}" for t, _, _, n in AXES)
-    )
+    label = "What one mean and variance cover, on a batch of 2 images of 3 pixels "
+    label += "and 4 channels. " + " ".join(f"{t}: {n}" for t, _, _, n in AXES)
     caption = caption or (
-        "Each grid is a batch of 2 images, one row per position (rows 1 to 3, "
-        "then 4 to 6), one column per channel. Filled cells share one mean and "
-        "one variance."
+        "Each grid is a batch of 2 images, a row per pixel (rows 1 to 3, then "
+        "4 to 6) and a column per channel, channels last. Filled cells share "
+        "one mean and one variance."
     )
-    return _panels(panels, label, caption, cell=20, group=3)
+    return _panels(panels, label, caption, cell=16, group=3, beside=True)
 
 
-DIAGRAMS = {
-    "dropout-mask": dropout_mask,
-    "bn-modes": bn_modes,
-    "stack": stack,
-    "stacks": stacks,
-    "norm-axes": norm_axes,
-}
+DIAGRAMS = {"dropout-mask": dropout_mask, "bn-modes": bn_modes, "stack": stack}
+DIAGRAMS |= {"stacks": stacks, "norm-axes": norm_axes}
 
 
 def render(name: str, *args, **kwargs) -> str:
