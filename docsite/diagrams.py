@@ -42,8 +42,11 @@ CHAR = 8.0  # a generous width of one character at 14 px, for layout
 
 
 def _text(x, y, s, cls="", anchor="middle"):
+    """Text as character references: in a content tab the figure is inline
+    HTML, whose text Markdown would otherwise mark up (a glossary <abbr>)."""
     c = f' class="{cls}"' if cls else ""
-    return f'<text x="{x:g}" y="{y:g}" text-anchor="{anchor}"{c}>{escape(s)}</text>'
+    s = "".join(f"&#{ord(char)};" for char in s)
+    return f'<text x="{x:g}" y="{y:g}" text-anchor="{anchor}"{c}>{s}</text>'
 
 
 def _rect(x, y, w, h, kind):
@@ -75,6 +78,7 @@ def _arrow(x1, y1, x2, y2, line="ar", head="ah"):
 def _figure(width, height, label, body, caption):
     svg = (
         f'<svg class="dg" xmlns="http://www.w3.org/2000/svg" role="img" '
+        'data-search-exclude="" '  # its caption is searched, not its labels
         f'aria-label="{escape(label)}" width="{width:g}" height="{height:g}" '
         f'viewBox="0 0 {width:g} {height:g}"><style>{CSS}</style>{"".join(body)}</svg>'
     )

@@ -1,7 +1,9 @@
 """The diagrams of the pages (docsite/diagrams.py): every one a page asks for
-exists and renders as valid SVG with an accessible name, and the dropout
-masks drawn are exactly those that Keras drew (docs/data/dropout.json)."""
+exists and renders, through the site's Markdown, as valid SVG with an
+accessible name, and the dropout masks drawn are exactly those that Keras
+drew (docs/data/dropout.json)."""
 
+import functools
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -12,6 +14,7 @@ import pytest
 from docsite import ROOT, diagrams, numbers, pages
 
 SVG = "{http://www.w3.org/2000/svg}"
+DRAWN = {"svg", "style", "g", "text", "rect", "path", "polygon"}
 CALL = re.compile(r"\{\{-?\s*diagram\(\s*[\"']([\w-]+)[\"']")
 
 
@@ -25,17 +28,43 @@ def calls():
 
 
 def figures(html: str) -> list[ET.Element]:
-    """The figures of one line of rendered HTML, parsed as XML."""
+    """The diagrams' figures in some HTML, each parsed as XML."""
     found = re.findall(r'<figure class="diagram">.*?</figure>', html)
     return [ET.fromstring(figure) for figure in found]
 
 
+@functools.cache
+def converter():
+    """The site's Markdown extensions, with their options (mkdocs.yml)."""
+    import markdown
+    from mkdocs.utils import yaml_load
+
+    config = yaml_load((ROOT / "mkdocs.yml").read_text())
+    listed = [
+        e if isinstance(e, dict) else {e: {}} for e in config["markdown_extensions"]
+    ]
+    options = {name: opts or {} for e in listed for name, opts in e.items()}
+    options["pymdownx.snippets"]["base_path"] = [str(ROOT)]
+    return markdown.Markdown(extensions=list(options), extension_configs=options)
+
+
+def in_tabs(text: str) -> str:
+    """The page's figures, each in a content tab, where Markdown reads it as
+    inline HTML, and the glossary, whose terms it would mark up."""
+    lines = [line.strip() for line in text.splitlines() if 'class="diagram"' in line]
+    tabs = "".join(f'=== "Tab"\n\n    {line}\n\n' for line in lines)
+    return tabs + '--8<-- "docs/includes/abbreviations.md"\n'
+
+
 def check(figure: ET.Element) -> ET.Element:
-    """A figure with a caption and one SVG image with a name; the SVG."""
+    """A figure with a caption and one SVG image with a name, drawn with SVG
+    elements only (no glossary <abbr> or emphasis in its text); the SVG."""
     svg = figure.find(f"{SVG}svg")
     assert svg is not None and svg.get("role") == "img"
+    tags = {el.tag.removeprefix(SVG) for el in svg.iter()}
+    assert tags <= DRAWN, tags - DRAWN
     assert len(svg.get("aria-label", "").split()) >= 4, svg.get("aria-label")
-    assert (figure.findtext("figcaption") or "").strip()
+    assert "".join(figure.find("figcaption").itertext()).strip()
     width = float(svg.get("width"))
     assert svg.get("viewBox") == f"0 0 {svg.get('width')} {svg.get('height')}"
     assert 150 <= width <= 480, width  # fits the column; its text stays legible
@@ -53,12 +82,12 @@ def test_every_call_names_a_known_diagram():
 
 @pytest.mark.parametrize("page", sorted({page for page, _ in calls()}))
 def test_page_diagrams_render_as_valid_svg(page):
-    markdown = (ROOT / page).read_text(encoding="utf-8")
-    assert re.search(r"^render_macros: true\b", markdown, re.M), page
-    html, unknown = numbers.render(markdown, ROOT)
+    source = (ROOT / page).read_text(encoding="utf-8")
+    assert re.search(r"^render_macros: true\b", source, re.M), page
+    text, unknown = numbers.render(source, ROOT)
     assert not unknown
-    rendered = figures(html)
-    assert len(rendered) == len(CALL.findall(markdown))
+    rendered = figures(converter().reset().convert(in_tabs(text)))
+    assert len(rendered) == len(CALL.findall(source))
     for figure in rendered:
         check(figure)
 
