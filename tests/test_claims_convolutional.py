@@ -176,6 +176,7 @@ def test_bn_and_max_pooling_differ_in_training_mode():
     assert np.abs(first - second).max() > 0.5
     # After pooling, the batch mean is higher: maxima of four values.
     assert float(as_numpy(pool(x)).mean()) > float(x.mean()) + 0.5
+    assert abs(float(as_numpy(pool(x)).var()) - float(x.var())) > 0.2
 
 
 @pytest.mark.claim("convolutional/bn-after-pool-quarter")
