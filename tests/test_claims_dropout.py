@@ -353,3 +353,64 @@ def test_mask_example_spatial_same_as_noise_shape():
         "mask_example",
         [{"layer": name, "output": o.tolist()} for name, o in out.items()],
     )
+
+
+# The explorable under "What the layer computes": every mask it can show.
+EXPLORABLE_RATES = [round(0.1 * i, 1) for i in range(1, 10)]
+EXPLORABLE_SHAPES = {
+    "None": None,
+    "(None, 1, 6)": (None, 1, 6),
+    "(None, 4, 1)": (None, 4, 1),
+}
+
+
+@pytest.mark.claim("dropout/explorable-masks")
+def test_explorable_masks_are_keras_masks():
+    """For each rate and noise_shape, the masks that Dropout(rate,
+    noise_shape=..., seed=0) draws in training mode for a batch of 8
+    sequences of shape (4, 6) filled with ones; each mask is a string of
+    24 cells, time step after time step, 1 where the value was kept."""
+    ones = np.ones((8, 4, 6), dtype="float32")
+    masks, scale = {}, {}
+    for rate in EXPLORABLE_RATES:
+        for label, shape in EXPLORABLE_SHAPES.items():
+            layer = keras.layers.Dropout(rate, noise_shape=shape, seed=0)
+            out = as_numpy(layer(ones, training=True))
+            kept = out != 0
+            # Every survivor is 1 / (1 - rate), rounded to float32.
+            np.testing.assert_array_equal(
+                out[kept], np.float32(1) / np.float32(1 - rate)
+            )
+            if shape == (None, 1, 6):  # one decision per feature, every time step
+                assert (kept == kept[:, :1, :]).all()
+            if shape == (None, 4, 1):  # one decision per time step, every feature
+                assert (kept == kept[:, :, :1]).all()
+            masks.setdefault(str(rate), {})[label] = [
+                "".join("1" if k else "0" for k in mask.ravel()) for mask in kept
+            ]
+        scale[str(rate)] = round(float(np.float32(1) / np.float32(1 - rate)), 4)
+    # Over every mask, about the fraction `rate` of the cells is zeroed.
+    for rate in EXPLORABLE_RATES:
+        cells = "".join(masks[str(rate)]["None"])
+        assert abs(cells.count("0") / len(cells) - rate) < 0.15
+    record(
+        "dropout",
+        "explorable_masks",
+        {"shape": [4, 6], "seed": 0, "masks": masks, "scale": scale},
+    )
+
+    # The output's mean over all 8 masks, as far as it strays from the
+    # input's mean, 1: with a mask per cell (24 decisions per mask), and with
+    # a shared one (6 or 4 decisions per mask).
+    def farthest(labels):
+        return max(
+            abs(scale[str(rate)] * cells.count("1") / len(cells) - 1)
+            for rate in EXPLORABLE_RATES
+            for label in labels
+            for cells in ["".join(masks[str(rate)][label])]
+        )
+
+    own, shared = farthest(["None"]), farthest(["(None, 1, 6)", "(None, 4, 1)"])
+    assert own < shared
+    record("dropout", "explorable_mean_farthest", own, digits=2)
+    record("dropout", "explorable_mean_farthest_shared", shared, digits=2)
