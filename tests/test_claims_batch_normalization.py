@@ -802,3 +802,69 @@ def test_batch_of_one_on_a_new_layer():
     layer = keras.layers.BatchNormalization()
     out = as_numpy(layer(np.array([[3.0, -1.0]], "float32"), training=True))
     np.testing.assert_array_equal(out, [[0.0, 0.0]])
+
+
+# The explorable of "The moving statistics need time": the settings whose
+# moving statistics it is checked against, (momentum, batch size, updates).
+EXPLORABLE_CHECKS = [(0.9, 8, 30), (0.99, 32, 14), (0.999, 64, 7)]
+
+
+@pytest.mark.claim("batch-normalization/explorable-moving-statistics")
+def test_explorable_moving_statistics():
+    """Wine's proline, shuffled once, in batches taken in that order epoch
+    after epoch (the last batch of an epoch is smaller): a new layer's moving
+    statistics after each setting's updates, and the first wine's output in
+    training mode (with its first batch) and in inference mode (with the
+    moving statistics)."""
+    from sklearn.datasets import load_wine
+
+    proline = load_wine().data[:, 12]
+    proline = proline[np.random.default_rng(0).permutation(len(proline))]
+    column = proline.astype("float32")[:, None]
+
+    def sig(value):  # six significant digits: float32 keeps about seven
+        return float(f"{float(value):.6g}")
+
+    checks = []
+    for momentum, size, updates in EXPLORABLE_CHECKS:
+        batches = [column[i : i + size] for i in range(0, len(column), size)]
+        layer = keras.layers.BatchNormalization(momentum=momentum)
+        for n in range(updates):
+            out = layer(batches[n % len(batches)], training=True)
+            if n == 0:
+                training_output = as_numpy(out)[0, 0]
+        mean, variance = (
+            as_numpy(layer.moving_mean)[0],
+            as_numpy(layer.moving_variance)[0],
+        )
+        inference_output = as_numpy(layer(column[:1]))[0, 0]
+        # The same update in float64: moving * momentum + batch * (1 - momentum),
+        # with the biased variance of each batch.
+        m, v = 0.0, 1.0
+        for n in range(updates):
+            batch = batches[n % len(batches)].astype("float64")
+            m = m * momentum + batch.mean() * (1 - momentum)
+            v = v * momentum + batch.var() * (1 - momentum)
+        np.testing.assert_allclose([mean, variance], [m, v], rtol=1e-5)
+        first = batches[0].astype("float64")
+        expected = (first[0, 0] - first.mean()) / math.sqrt(first.var() + EPSILON)
+        np.testing.assert_allclose(training_output, expected, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(
+            inference_output, (column[0, 0] - m) / math.sqrt(v + EPSILON), rtol=1e-4
+        )
+        checks.append(
+            {
+                "momentum": momentum,
+                "batch_size": size,
+                "updates": updates,
+                "moving_mean": sig(mean),
+                "moving_variance": sig(variance),
+                "training_output": sig(training_output),
+                "inference_output": sig(inference_output),
+            }
+        )
+    record(
+        PAGE,
+        "explorable_moving_statistics",
+        {"proline": [int(p) for p in proline], "checks": checks},
+    )
