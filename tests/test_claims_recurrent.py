@@ -165,6 +165,9 @@ def test_spatial_dropout_1d_drops_embedding_dimensions():
     # No token loses its whole vector unless all 8 dimensions were drawn.
     assert not dropped.all(axis=2).any()
     np.testing.assert_allclose(out[~dropped], 2 * vectors[~dropped], rtol=1e-6)
+    # The same as Dropout with a mask shared across the tokens.
+    shared = keras.layers.Dropout(RATE, noise_shape=(None, 1, 8), seed=7)
+    np.testing.assert_array_equal(as_numpy(shared(vectors, training=True)), out)
 
 
 @pytest.mark.claim("recurrent/token-dropout")
