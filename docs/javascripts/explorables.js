@@ -2,12 +2,14 @@
    Keras (the masks) or are computed as Keras computes them (the moving
    statistics), and that the tests compare with Keras's own values.
 
-   Each one sits in a page as <div class="explorable" data-explorable="NAME">,
-   holding a short text for readers without JavaScript and its data, a
-   <script type="application/json"> written when the site is built from
-   docs/data/<page>.json. Material's instant navigation swaps pages without
-   reloading this script, so it sets up the figures of every page shown
-   through `document$`, Material's observable of page loads. */
+   Each one sits in a page as <div class="explorable" data-explorable="NAME"
+   data-json='...'>, holding a short text for readers without JavaScript;
+   its data, in data-json, is written from docs/data/<page>.json when the
+   site is built. (Not in a <script type="application/json">: Material's
+   instant navigation runs every <script> of a new page as JavaScript.)
+   Instant navigation swaps pages without reloading this script, so it sets
+   up the figures of every page shown through `document$`, Material's
+   observable of page loads. */
 
 // Everything in a function of its own: the site's other scripts share the
 // page's global names.
@@ -307,10 +309,10 @@
   function setUp() {
     for (const root of document.querySelectorAll("[data-explorable]")) {
       const make = EXPLORABLES[root.dataset.explorable];
-      const json = root.querySelector('script[type="application/json"]');
+      const json = root.dataset.json;
       if (!make || !json || root.dataset.ready) continue;
       root.dataset.ready = "true";
-      make(root, JSON.parse(json.textContent));
+      make(root, JSON.parse(json));
     }
   }
 
