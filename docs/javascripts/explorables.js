@@ -18,7 +18,7 @@
 
   /** An element with attributes and children: h("p", {class: "x"}, "text"). */
   function h(tag, attributes = {}, ...children) {
-    const svg = ["svg", "line", "polyline", "text"].includes(tag);
+    const svg = ["svg", "line", "polyline", "circle", "text"].includes(tag);
     const element = svg
       ? document.createElementNS("http://www.w3.org/2000/svg", tag)
       : document.createElement(tag);
@@ -87,6 +87,7 @@
       const scale = 1 / (1 - Number(r)); // inverted dropout: survivors scaled up
       const cells = data.masks[r][shape.value][mask];
       rateShown.textContent = `Dropout(${r})`;
+      rate.setAttribute("aria-valuetext", r); // the rate, not its index
       seen.add(mask);
 
       // The output: a row per time step, a column per feature.
@@ -234,6 +235,11 @@
         h("line", { x1: left, x2: right, y1: y(v), y2: y(v), class: cls }),
         h("text", { x: right, y: Number(y(v)) - 5, "text-anchor": "end" }, label),
       ];
+      // The first update after which the moving mean is within 1% of the
+      // data's mean (it may leave that band again: each batch pulls it).
+      const within = series.findIndex((s) => Math.abs(s.mean - dataMean) <= 0.01 * dataMean);
+      const mark = (cx, cy) => h("circle", { cx, cy, r: 5, class: "within" });
+
       plot.replaceChildren(
         h("line", { x1: left, x2: left, y1: top, y2: bottom, class: "axis" }),
         h("line", { x1: left, x2: right, y1: bottom, y2: bottom, class: "axis" }),
@@ -247,21 +253,20 @@
         line((s) => s.mean, "mean"),
         line((s) => Math.sqrt(s.variance), "std"),
         h("line", { x1: x(n), x2: x(n), y1: top, y2: bottom, class: "now" }),
+        within < 0 ? "" : mark(x(within), y(series[within].mean)),
         // The legend, top left, above the data's mean.
         h("line", { x1: left + 12, x2: left + 40, y1: top + 8, y2: top + 8, class: "mean" }),
         h("text", { x: left + 48, y: top + 12 }, "moving mean"),
         h("line", { x1: left + 12, x2: left + 40, y1: top + 28, y2: top + 28, class: "std" }),
         h("text", { x: left + 48, y: top + 32 }, "\u221a moving variance"),
+        mark(left + 26, top + 48),
+        h("text", { x: left + 48, y: top + 52 }, "mean first within 1%"),
       );
       plot.setAttribute(
         "aria-label",
         `Moving mean and moving standard deviation of proline over ${last} updates, ` +
           `with momentum ${m} and batches of ${size.value}`,
       );
-
-      // The first update after which the moving mean is within 1% of the
-      // data's mean (it may leave that band again: each batch pulls it).
-      const within = series.findIndex((s) => Math.abs(s.mean - dataMean) <= 0.01 * dataMean);
 
       // One example, the first wine of the order (in the first batch): the
       // layer's output for it, gamma = 1 and beta = 0, in both modes.
