@@ -16,12 +16,12 @@ from test_browser import ARGS, CHROMIUM, require_chromium, serve
 
 from docsite import ROOT
 
-DATA = {
-    page: json.loads((ROOT / "docs" / "data" / f"{page}.json").read_text())
-    for page in ("dropout", "batch-normalization")
-}
-MASKS = DATA["dropout"]["explorable_masks"]
-MOVING = DATA["batch-normalization"]["explorable_moving_statistics"]
+
+def recorded(page: str, name: str):
+    """A value that a claim test recorded in docs/data/<page>.json."""
+    return json.loads((ROOT / "docs" / "data" / f"{page}.json").read_text())[name]
+
+
 # Each shown number agrees with Keras's to within half a unit of its last
 # shown digit, plus a relative 1e-5 for float32 against JavaScript's float64.
 RELATIVE = 1e-5
@@ -117,11 +117,12 @@ def dropout_mismatches(tab) -> list[str]:
     """Every mask of each setting, as shown, against Keras's."""
     found = []
     root = '[data-explorable="dropout"]'
-    rates = list(MASKS["masks"])
+    data = recorded("dropout", "explorable_masks")
+    rates = list(data["masks"])
     for rate, shape in DROPOUT_SETTINGS:
         tab.evaluate(SET_RANGE, [f"{root} input[type=range]", rates.index(rate)])
         tab.locator(f"{root} select").select_option(shape)
-        masks, scale = MASKS["masks"][rate][shape], MASKS["scale"][rate]
+        masks, scale = data["masks"][rate][shape], data["scale"][rate]
         seen = []
         for figure in tab.evaluate(MASKS_SHOWN, ["dropout", len(masks)]):
             k = int(re.search(r"Mask (\d+) of", figure["caption"])[1]) - 1
@@ -146,7 +147,8 @@ def moving_mismatches(tab) -> list[str]:
     each checked setting's updates, against Keras's."""
     found = []
     root = '[data-explorable="moving-statistics"]'
-    for check in MOVING["checks"]:
+    data = recorded("batch-normalization", "explorable_moving_statistics")
+    for check in data["checks"]:
         selects = tab.locator(f"{root} select")
         selects.nth(0).select_option(str(check["momentum"]))
         selects.nth(1).select_option(str(check["batch_size"]))
