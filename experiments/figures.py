@@ -322,11 +322,18 @@ def high_learning_rate(results: dict, scheme: Scheme) -> Figure:
     return figure
 
 
-def placements(results: dict, scheme: Scheme) -> Figure:
-    """Every placement's final scores, per seed and on average."""
+def final_scores(
+    results: dict,
+    scheme: Scheme,
+    experiment: str = "placements",
+    baseline: str = "baseline",
+    title: str = "Every placement after its last epoch",
+) -> Figure:
+    """Every variant's final scores in an experiment, per seed and on
+    average, against the mean of the variant without regularisation."""
     config = results["config"]
-    summary = results["summary"]["placements"]
-    setup = config["experiments"]["placements"]
+    summary = results["summary"][experiment]
+    setup = config["experiments"][experiment]
     panels = [
         (d, m) for d in setup["datasets"] for m in config["datasets"][d]["metrics"]
     ]
@@ -335,8 +342,8 @@ def placements(results: dict, scheme: Scheme) -> Figure:
     figure = Figure(figsize=(WIDTH, 0.42 * len(variants) + 1.9), layout="constrained")
     axes = figure.subplots(1, len(panels), sharey=True)
     for ax, (dataset, metric) in zip(axes, panels, strict=True):
-        baseline = summary[dataset]["baseline"][metric]["mean"]
-        ax.axvline(baseline, color=scheme.text, linewidth=0.9, linestyle=":")
+        without = summary[dataset][baseline][metric]["mean"]
+        ax.axvline(without, color=scheme.text, linewidth=0.9, linestyle=":")
         for row, variant in zip(rows, variants, strict=True):
             stats = summary[dataset][variant][metric]
             values = [v for v in stats["values"] if v is not None]
@@ -358,7 +365,8 @@ def placements(results: dict, scheme: Scheme) -> Figure:
                     markersize=5,
                     capsize=3,
                 )
-        ax.set_title(textwrap.fill(config["datasets"][dataset]["title"], 20))
+        if len(setup["datasets"]) > 1:  # else the figure's title names it
+            ax.set_title(textwrap.fill(config["datasets"][dataset]["title"], 20))
         ax.set_xlabel(f"final {LABELS[metric]}")
         ax.xaxis.set_major_locator(MaxNLocator(nbins=3))
         ax.grid(axis="y", visible=False)
@@ -380,8 +388,24 @@ def placements(results: dict, scheme: Scheme) -> Figure:
         ],
         ncols=3,
     )
-    figure.suptitle("Every placement after its last epoch")
+    figure.suptitle(title)
     return figure
+
+
+def placements(results: dict, scheme: Scheme) -> Figure:
+    return final_scores(results, scheme)
+
+
+def cnn(results: dict, scheme: Scheme) -> Figure:
+    """The convolutional network's variants on the digits."""
+    return final_scores(
+        results,
+        scheme,
+        "cnn",
+        "cnn_baseline",
+        "Handwritten digits, a small convolutional network:\n"
+        "every placement after its last epoch",
+    )
 
 
 DRAW: dict[str, Callable[[dict, Scheme], Figure]] = {
@@ -389,6 +413,7 @@ DRAW: dict[str, Callable[[dict, Scheme], Figure]] = {
     "bn-unscaled-inputs": unscaled_inputs,
     "bn-high-learning-rate": high_learning_rate,
     "placements": placements,
+    "cnn-digits": cnn,
 }
 
 

@@ -55,7 +55,7 @@ RATE = 0.3  # every Dropout layer, as on the site's pages
 class Dataset:
     title: str
     loader: str  # a function of sklearn.datasets; nothing is downloaded
-    task: Literal["regression", "binary"]
+    task: Literal["regression", "binary", "multiclass"]
     scale_features: bool  # StandardScaler fitted on the training split
     metrics: tuple[str, ...]  # the scores the results page tabulates
     train_size: int  # examples; the rest is the validation split
@@ -63,6 +63,8 @@ class Dataset:
     width: int = 1024  # hidden units of every variant
     epochs: int = 60
     batch_size: int = 32
+    # One example's shape as the model sees it; None: the vector of features.
+    input_shape: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -103,10 +105,29 @@ DATASETS = {
         metrics=("val_loss", "val_accuracy"),
         train_size=288,
     ),
+    # 8 x 8 grey images of handwritten digits, pixels scaled from 0-16 to
+    # 0-1. A small convolutional network overfits 512 of them: its training
+    # loss falls far below its validation loss.
+    "digits": Dataset(
+        title="Handwritten digits, images (10 classes)",
+        loader="load_digits",
+        task="multiclass",
+        scale_features=False,
+        metrics=("val_loss", "val_accuracy"),
+        train_size=512,  # of 1,797 images: 16 batches
+        width=16,  # filters of the first convolution; the second has twice as many
+        epochs=40,
+        input_shape=(8, 8, 1),
+    ),
 }
 
 WITH_AND_WITHOUT_BN = ("baseline", "bn_before_activation")
-PLACEMENTS = tuple(v for v in VARIANTS if v != "bn_before_activation_slow_output")
+CNN_VARIANTS = tuple(v for v in VARIANTS if v.startswith("cnn_"))
+PLACEMENTS = tuple(
+    v
+    for v in VARIANTS
+    if v != "bn_before_activation_slow_output" and v not in CNN_VARIANTS
+)
 EXPERIMENTS = {
     "placements": Experiment(
         title="Every placement",
@@ -143,6 +164,13 @@ EXPERIMENTS = {
         optimizer="sgd",
         learning_rate=0.1,  # 10 times the default
     ),
+    "cnn": Experiment(
+        title="A small convolutional network on images",
+        datasets=("digits",),
+        variants=CNN_VARIANTS,
+        optimizer="adam",
+        learning_rate=0.001,
+    ),
 }
 
 # The paired comparisons the results page reports, a minus b, seed by seed:
@@ -152,7 +180,19 @@ CANCER = ("placements", "breast_cancer_raw")
 SCALED = ("scaling", "breast_cancer_scaled")
 ORDERS_SCALED = ("orders_scaled", "breast_cancer_scaled")
 ADAM, SGD = ("high_lr_adam", "diabetes"), ("high_lr_sgd", "diabetes")
+DIGITS = ("cnn", "digits")
 ACC, LOSS, BEST = "val_accuracy", "val_loss", "best_val_loss"
+# On the digits, each comparison twice: accuracy, and (`_loss`) loss.
+DIGITS_PAIRS = {
+    "bn_before": ("cnn_bn_before_activation", "cnn_baseline"),
+    "bn_after": ("cnn_bn_after_activation", "cnn_baseline"),
+    "bn_before_vs_after": ("cnn_bn_before_activation", "cnn_bn_after_activation"),
+    "dropout": ("cnn_dropout", "cnn_baseline"),
+    "spatial_dropout": ("cnn_spatial_dropout", "cnn_baseline"),
+    "dropout_vs_spatial": ("cnn_dropout", "cnn_spatial_dropout"),
+    "dropout_before_vs_after_pooling": ("cnn_dropout", "cnn_dropout_after_pooling"),
+    "head_dropout": ("cnn_head_dropout", "cnn_baseline"),
+}
 COMPARISONS = {
     "diabetes_dropout_inputs": (
         (*DIABETES, "dropout_inputs"),
@@ -282,13 +322,17 @@ COMPARISONS = {
         (*SGD, "baseline"),
         LOSS,
     ),
+} | {
+    f"digits_{name}{suffix}": ((*DIGITS, a), (*DIGITS, b), score)
+    for name, (a, b) in DIGITS_PAIRS.items()
+    for suffix, score in (("", ACC), ("_loss", LOSS))
 }
 
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 def raw(spec: Dataset) -> tuple[np.ndarray, np.ndarray]:
-    """Features and targets as scikit-learn ships them."""
+    """Features and targets as scikit-learn ships them (images flattened)."""
     loader = getattr(datasets, spec.loader)
     if spec.loader == "load_diabetes":
         return loader(return_X_y=True, scaled=False)
@@ -304,20 +348,24 @@ def load(name: str, seed: int) -> Arrays:
         y,
         train_size=spec.train_size,
         random_state=seed,
-        stratify=y if spec.task == "binary" else None,
+        stratify=None if spec.task == "regression" else y,
     )
     if spec.scale_features:
         scaler = StandardScaler().fit(x_train)
         x_train, x_val = scaler.transform(x_train), scaler.transform(x_val)
+    if spec.input_shape is not None:  # load_digits: pixels from 0 to 16
+        x_train, x_val = (
+            (x / 16).reshape(-1, *spec.input_shape) for x in (x_train, x_val)
+        )
     if spec.task == "regression":  # targets in units of the training std
         mean, std = y_train.mean(), y_train.std()
         y_train, y_val = (y_train - mean) / std, (y_val - mean) / std
-    f32 = "float32"
+    f32, target = "float32", "int32" if spec.task == "multiclass" else "float32"
     return (
         x_train.astype(f32),
         x_val.astype(f32),
-        y_train.astype(f32),
-        y_val.astype(f32),
+        y_train.astype(target),
+        y_val.astype(target),
     )
 
 
@@ -326,11 +374,15 @@ def train(experiment: str, dataset: str, variant: str, seed: int, epochs: int) -
     spec, setup = DATASETS[dataset], EXPERIMENTS[experiment]
     keras.utils.set_random_seed(seed)  # Python, NumPy and TensorFlow
     x_train, x_val, y_train, y_val = load(dataset, seed)
-    model = build(variant, x_train.shape[1], spec.width, RATE)
+    classes = int(y_train.max()) + 1 if spec.task == "multiclass" else 1
+    model = build(variant, x_train.shape[1:], spec.width, RATE, units=classes)
     optimizer = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD}
     if spec.task == "binary":
         loss = keras.losses.BinaryCrossentropy(from_logits=True)
         metrics = [keras.metrics.BinaryAccuracy(threshold=0.0, name="accuracy")]
+    elif spec.task == "multiclass":  # one logit per class
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
     else:
         loss, metrics = "mse", []
     model.compile(
@@ -392,9 +444,15 @@ def environment() -> dict:
     }
 
 
+# The smoke run's one run on images: convolutions, pooling, a multiclass
+# output, and a dropout whose masks span whole channels.
+SMOKE_IMAGES = ("cnn", "cnn_spatial_dropout")
+
+
 def selected(smoke: bool) -> dict[str, Experiment]:
     """Every experiment; in smoke mode, on the diabetes data only, those
-    that bring a variant or an optimizer not covered yet."""
+    that bring a variant or an optimizer not covered yet, and one variant
+    on images."""
     if not smoke:
         return EXPERIMENTS
     chosen: dict[str, Experiment] = {}
@@ -404,6 +462,8 @@ def selected(smoke: bool) -> dict[str, Experiment]:
             (v, setup.optimizer) not in seen for v in setup.variants
         ):
             chosen[name] = replace(setup, datasets=("diabetes",))
+        elif name == SMOKE_IMAGES[0]:
+            chosen[name] = replace(setup, variants=SMOKE_IMAGES[1:])
     return chosen
 
 
@@ -422,6 +482,8 @@ def merge_base(path: Path, only: list[str], config: dict) -> dict:
     old["config"].setdefault("comparisons", {})
     for variant in old["config"]["variants"].values():
         variant.setdefault("output_learning_rate", 1.0)
+    for dataset in old["config"]["datasets"].values():
+        dataset.setdefault("input_shape", None)
     old["differences"] = compare(old["config"]["comparisons"], old["summary"])
     check(old, str(path))
     problems = []

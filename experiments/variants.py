@@ -1,7 +1,11 @@
-"""The models compared: one hidden layer of `width` units, one output unit,
-and Dropout or BatchNormalization in each of the places the site discusses.
+"""The models compared, each built by one mechanism: `keras.Input`, the
+variant's layers, then a linear output layer. On feature vectors, the
+variants have one hidden layer of `width` units; on images, two
+convolutions of `width` and twice `width` filters with a max pooling
+between them. Dropout or BatchNormalization go in each of the places the
+site discusses.
 
-Every variant has the same hidden width on a given dataset, so two variants
+Every variant has the same width on a given dataset, so two variants
 differ only in which layers they add and where.
 """
 
@@ -34,7 +38,7 @@ class SlowDense(layers.Dense):
 @dataclass(frozen=True)
 class Variant:
     title: str
-    order: str  # the layers between the input and the output unit, in order
+    order: str  # the layers between the input and the output layer, in order
     page: str  # the section of the site that shows this placement
     hidden: Callable[[int, float], list[keras.Layer]]  # (width, rate) -> layers
     # The output layer's learning rate, as a multiple of the optimizer's (its
@@ -135,18 +139,134 @@ VARIANTS: dict[str, Variant] = {
 }
 
 
-def output(learning_rate: float) -> keras.Layer:
-    """One linear unit: a regression output, or one logit."""
-    return layers.Dense(1) if learning_rate == 1 else SlowDense(1, learning_rate)
+def conv(filters: int, **kwargs) -> keras.Layer:
+    """A 3 x 3 convolution that keeps the image's height and width."""
+    return layers.Conv2D(filters, 3, padding="same", **kwargs)
 
 
-def build(variant: str, features: int, width: int, rate: float) -> keras.Model:
-    """The variant's model for `features` inputs, ending in one linear unit."""
+def conv_bn_relu(filters: int) -> list[keras.Layer]:
+    return [
+        conv(filters, use_bias=False),
+        layers.BatchNormalization(),
+        layers.Activation("relu"),
+    ]
+
+
+# A small convolutional network for 8 x 8 images: a convolution of `w`
+# filters, a 2 x 2 max pooling, a convolution of 2 w filters, then Flatten
+# into the output layer. Every variant adds to these layers, or splits a
+# convolution into three, and changes nothing else.
+CNN = "Conv2D(relu) → MaxPooling2D → Conv2D(relu) → Flatten"
+VARIANTS |= {
+    "cnn_baseline": Variant(
+        "No regularisation",
+        CNN,
+        "",
+        lambda w, r: [
+            conv(w, activation="relu"),
+            layers.MaxPooling2D(),
+            conv(2 * w, activation="relu"),
+            layers.Flatten(),
+        ],
+    ),
+    "cnn_bn_before_activation": Variant(
+        "BatchNormalization before each activation",
+        "Conv2D(no bias) → BatchNormalization → Activation(relu) → MaxPooling2D "
+        "→ Conv2D(no bias) → BatchNormalization → Activation(relu) → Flatten",
+        "convolutional.md#where-to-put-them",
+        lambda w, r: [
+            *conv_bn_relu(w),
+            layers.MaxPooling2D(),
+            *conv_bn_relu(2 * w),
+            layers.Flatten(),
+        ],
+    ),
+    "cnn_bn_after_activation": Variant(
+        "BatchNormalization after each activation",
+        "Conv2D(relu) → BatchNormalization → MaxPooling2D "
+        "→ Conv2D(relu) → BatchNormalization → Flatten",
+        "convolutional.md#where-to-put-them",
+        lambda w, r: [
+            conv(w, activation="relu"),
+            layers.BatchNormalization(),
+            layers.MaxPooling2D(),
+            conv(2 * w, activation="relu"),
+            layers.BatchNormalization(),
+            layers.Flatten(),
+        ],
+    ),
+    "cnn_dropout": Variant(
+        "Dropout after each convolution",
+        "Conv2D(relu) → Dropout → MaxPooling2D → Conv2D(relu) → Dropout → Flatten",
+        "convolutional.md#where-to-put-them",
+        lambda w, r: [
+            conv(w, activation="relu"),
+            layers.Dropout(r),
+            layers.MaxPooling2D(),
+            conv(2 * w, activation="relu"),
+            layers.Dropout(r),
+            layers.Flatten(),
+        ],
+    ),
+    "cnn_spatial_dropout": Variant(
+        "SpatialDropout2D after each convolution",
+        "Conv2D(relu) → SpatialDropout2D → MaxPooling2D → Conv2D(relu) "
+        "→ SpatialDropout2D → Flatten",
+        "convolutional.md#dropout-after-a-convolution-spatialdropout2d",
+        lambda w, r: [
+            conv(w, activation="relu"),
+            layers.SpatialDropout2D(r),
+            layers.MaxPooling2D(),
+            conv(2 * w, activation="relu"),
+            layers.SpatialDropout2D(r),
+            layers.Flatten(),
+        ],
+    ),
+    "cnn_dropout_after_pooling": Variant(
+        "Dropout after each convolution, the first after the pooling",
+        "Conv2D(relu) → MaxPooling2D → Dropout → Conv2D(relu) → Dropout → Flatten",
+        "convolutional.md#dropout-before-or-after-pooling",
+        lambda w, r: [
+            conv(w, activation="relu"),
+            layers.MaxPooling2D(),
+            layers.Dropout(r),
+            conv(2 * w, activation="relu"),
+            layers.Dropout(r),
+            layers.Flatten(),
+        ],
+    ),
+    "cnn_head_dropout": Variant(
+        "Dropout before the output layer only",
+        "Conv2D(relu) → MaxPooling2D → Conv2D(relu) → Flatten → Dropout",
+        "convolutional.md#dropout-before-the-classifier-head",
+        lambda w, r: [
+            conv(w, activation="relu"),
+            layers.MaxPooling2D(),
+            conv(2 * w, activation="relu"),
+            layers.Flatten(),
+            layers.Dropout(r),
+        ],
+    ),
+}
+
+
+def output(units: int, learning_rate: float) -> keras.Layer:
+    """A linear layer: a regression output, one logit, or one logit per class."""
+    if learning_rate == 1:
+        return layers.Dense(units)
+    return SlowDense(units, learning_rate)
+
+
+def build(
+    variant: str, shape: tuple[int, ...], width: int, rate: float, units: int = 1
+) -> keras.Model:
+    """The variant's model for inputs of `shape` (one example's), ending in
+    `units` linear units."""
     return keras.Sequential(
         [
-            keras.Input(shape=(features,)),
+            keras.Input(shape=tuple(shape)),
             *VARIANTS[variant].hidden(width, rate),
-            output(VARIANTS[variant].output_learning_rate),
+            output(units, VARIANTS[variant].output_learning_rate),
         ],
         name=variant,
     )

@@ -260,7 +260,7 @@ def test_bn_makes_the_output_layer_inputs_larger_at_initialisation():
     for variant in ("baseline", "bn_before_activation"):
         keras.utils.set_random_seed(0)
         model = build(
-            variant, x_train.shape[1], run.DATASETS["diabetes"].width, run.RATE
+            variant, x_train.shape[1:], run.DATASETS["diabetes"].width, run.RATE
         )
         hidden = x_train
         for layer in model.layers[:-1]:  # everything before the output unit
@@ -371,3 +371,125 @@ def test_bn_output_ignores_the_scale_of_the_weights_before_it():
     after = keras.ops.convert_to_numpy(bn(dense(x), training=True))
     np.testing.assert_allclose(after, before, atol=1e-2)  # epsilon aside
     assert np.abs(before).max() > 1  # not trivially zero
+
+
+DIGITS = ("cnn", "digits")
+
+
+def higher_every_seed(results, name) -> bool:
+    """a - b above zero in every seed (each a value of the comparison)."""
+    return all(value > 0 for value in difference(results, name)["values"])
+
+
+def lower_every_seed(results, name) -> bool:
+    return all(value < 0 for value in difference(results, name)["values"])
+
+
+@pytest.mark.claim("results/cnn-baseline-overfits")
+def test_the_digits_cnn_fits_its_training_images_almost_perfectly(results):
+    baseline = (*DIGITS, "cnn_baseline")
+    train_accuracy = mean(results, *baseline, score="train_accuracy")
+    val_accuracy = mean(results, *baseline, score="val_accuracy")
+    assert train_accuracy > 0.99 and train_accuracy > val_accuracy + 0.02
+    # the training loss well below the validation loss, in every seed
+    train = stats(results, *baseline, score="train_loss")["values"]
+    val = stats(results, *baseline)["values"]
+    assert all(t < v / 2 for t, v in zip(train, val, strict=True))
+
+
+@pytest.mark.claim("results/cnn-still-improving")
+def test_every_digits_cnn_was_still_improving_at_the_end(results):
+    epochs = results["config"]["datasets"]["digits"]["epochs"]
+    best = [
+        stats(results, *DIGITS, v, score="best_epoch")["mean"]
+        for v in results["config"]["experiments"]["cnn"]["variants"]
+    ]
+    # "at epoch {floor(min)} or later, of {epochs}": within its last tenth
+    assert min(best) >= 0.9 * epochs
+    # "had not started to climb": the baseline ended close to its lowest
+    baseline = (*DIGITS, "cnn_baseline")
+    final, lowest = (
+        mean(results, *baseline),
+        mean(results, *baseline, score="best_val_loss"),
+    )
+    assert final - lowest < 0.05 * final
+
+
+@pytest.mark.claim("results/cnn-bn-before-helps")
+def test_bn_before_each_activation_helps_the_digits_cnn(results):
+    assert higher_every_seed(results, "digits_bn_before")
+    assert difference(results, "digits_bn_before")["low"] > 0
+    assert lower_every_seed(results, "digits_bn_before_loss")
+    assert difference(results, "digits_bn_before_loss")["high"] < 0
+    # "did best": the highest mean accuracy and the lowest mean loss
+    variants = results["config"]["experiments"]["cnn"]["variants"]
+    accuracy = {v: mean(results, *DIGITS, v, score="val_accuracy") for v in variants}
+    loss = {v: mean(results, *DIGITS, v) for v in variants}
+    assert max(accuracy, key=accuracy.get) == "cnn_bn_before_activation"
+    assert min(loss, key=loss.get) == "cnn_bn_before_activation"
+    # "Dropout after each convolution did not help there": see
+    # test_dropout_after_each_convolution_raises_the_digits_loss
+
+
+@pytest.mark.claim("results/cnn-bn-after-helps")
+def test_bn_after_each_activation_helps_the_digits_cnn_less(results):
+    after = difference(results, "digits_bn_after")
+    assert higher_every_seed(results, "digits_bn_after") and after["low"] > 0
+    assert after["mean"] < difference(results, "digits_bn_before")["mean"]
+    assert lower_every_seed(results, "digits_bn_after_loss")
+    assert includes_zero(results, "digits_bn_after_loss")  # "reaches zero"
+
+
+@pytest.mark.claim("results/cnn-bn-before-vs-after")
+def test_bn_before_the_activation_ends_lower_than_after_on_digits(results):
+    assert lower_every_seed(results, "digits_bn_before_vs_after_loss")
+    assert difference(results, "digits_bn_before_vs_after_loss")["high"] < 0
+    assert higher_every_seed(results, "digits_bn_before_vs_after")
+    assert includes_zero(results, "digits_bn_before_vs_after")
+    # "in some seeds by a single validation image"
+    spec = results["config"]["datasets"]["digits"]
+    validation = spec["shape"][0] - spec["train_size"]
+    images = [
+        round(value * validation)
+        for value in difference(results, "digits_bn_before_vs_after")["values"]
+    ]
+    assert images.count(1) >= 2
+
+
+@pytest.mark.claim("results/cnn-dropout-raises-loss")
+def test_dropout_after_each_convolution_raises_the_digits_loss(results):
+    assert higher_every_seed(results, "digits_dropout_loss")
+    assert difference(results, "digits_dropout_loss")["low"] > 0
+    assert includes_zero(results, "digits_dropout")  # "about where it was"
+
+
+@pytest.mark.claim("results/cnn-spatial-dropout-worse")
+def test_spatial_dropout_does_worse_than_dropout_on_digits(results):
+    assert lower_every_seed(results, "digits_spatial_dropout")
+    assert difference(results, "digits_spatial_dropout")["high"] < 0
+    assert difference(results, "digits_spatial_dropout_loss")["low"] > 0
+    assert higher_every_seed(results, "digits_dropout_vs_spatial")
+    assert difference(results, "digits_dropout_vs_spatial")["low"] > 0
+    assert includes_zero(results, "digits_dropout_vs_spatial_loss")  # "alike"
+
+
+@pytest.mark.claim("results/cnn-dropout-pooling-no-clear-difference")
+def test_dropout_before_or_after_pooling_makes_no_clear_difference(results):
+    assert includes_zero(results, "digits_dropout_before_vs_after_pooling")
+    assert includes_zero(results, "digits_dropout_before_vs_after_pooling_loss")
+
+
+@pytest.mark.claim("results/cnn-head-dropout-lowers-loss")
+def test_dropout_before_the_output_layer_lowers_the_digits_loss(results):
+    assert lower_every_seed(results, "digits_head_dropout_loss")
+    assert difference(results, "digits_head_dropout_loss")["high"] < 0
+    assert includes_zero(results, "digits_head_dropout")
+    # "the only dropout placement here whose mean loss ended below" no
+    # regularisation's
+    without = mean(results, *DIGITS, "cnn_baseline")
+    below = {
+        v
+        for v in results["config"]["experiments"]["cnn"]["variants"]
+        if "dropout" in v and mean(results, *DIGITS, v) < without
+    }
+    assert below == {"cnn_head_dropout"}

@@ -15,7 +15,7 @@ import resultscheck
 import docsite
 from experiments import figures, run
 from experiments.results import paired, read
-from experiments.variants import VARIANTS
+from experiments.variants import VARIANTS, build
 
 ROOT = docsite.ROOT
 RESULTS = ROOT / "docs" / "data" / "results.json"
@@ -51,7 +51,8 @@ def test_results_page_numbers_all_come_from_the_data():
 
 def test_smoke_run(tmp_path):
     """`python -m experiments.run --smoke --jobs 1` (two epochs, one seed, the
-    diabetes data), run in this process, where TensorFlow is already imported."""
+    diabetes data and one convolutional variant on the digits), run in this
+    process, where TensorFlow is already imported."""
     committed = RESULTS.read_bytes()
     output = tmp_path / "results.json"
     printed = io.StringIO()
@@ -65,8 +66,12 @@ def test_smoke_run(tmp_path):
     )
     assert smoke["mode"] == "smoke"
     assert smoke["config"]["seeds"] == [0]
-    assert list(smoke["config"]["datasets"]) == ["diabetes"]
-    assert {r["variant"] for r in smoke["runs"]} == set(VARIANTS)
+    assert list(smoke["config"]["datasets"]) == ["diabetes", "digits"]
+    images = {r["variant"] for r in smoke["runs"] if r["dataset"] == "digits"}
+    assert images == {run.SMOKE_IMAGES[1]}
+    assert {r["variant"] for r in smoke["runs"]} == (
+        set(VARIANTS) - set(run.CNN_VARIANTS) | images
+    )
     setups = smoke["config"]["experiments"].values()
     assert {setup["optimizer"] for setup in setups} == {"adam", "sgd"}
     for r in smoke["runs"]:
@@ -82,6 +87,33 @@ def test_smoke_run(tmp_path):
         by_variant["dropout_inputs"]["history"]
         == by_variant["dropout_inputs_activation"]["history"]
     )
+
+
+def test_digits_and_the_convolutional_variants():
+    """The runner's path for images, beyond the smoke run's one variant:
+    the digits as 8 x 8 x 1 images in [0, 1], a
+    stratified split drawn by the seed, and every convolutional variant's
+    model, with one logit per class and the same convolutions."""
+    spec = run.DATASETS["digits"]
+    x_train, x_val, y_train, y_val = run.load("digits", seed=0)
+    assert y_val.dtype == np.int32
+    assert x_train.shape == (spec.train_size, *spec.input_shape)
+    assert x_val.shape == (1797 - spec.train_size, *spec.input_shape)
+    assert x_train.min() == 0 and x_train.max() == 1  # pixels 0 to 16
+    assert y_train.dtype == np.int32
+    counts = np.bincount(y_train, minlength=10)
+    assert counts.max() - counts.min() <= 2  # stratified: about 512 / 10 each
+    assert not np.array_equal(run.load("digits", seed=1)[0], x_train)
+    for variant in run.EXPERIMENTS["cnn"].variants:
+        keras.utils.set_random_seed(0)
+        model = build(variant, spec.input_shape, spec.width, run.RATE, units=10)
+        assert model.output_shape == (None, 10), variant
+        filters = [
+            layer.filters
+            for layer in model.layers
+            if isinstance(layer, keras.layers.Conv2D)
+        ]
+        assert filters == [spec.width, 2 * spec.width], variant
 
 
 # The comparisons docs/results.md states, checked against the data file: a
