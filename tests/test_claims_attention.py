@@ -167,3 +167,14 @@ def test_batch_normalization_mask_leaves_padding_out():
     mask = np.broadcast_to(mask, (4, 8))
     masked = as_numpy(norm(padded, training=True, mask=mask))[:, :6]
     np.testing.assert_allclose(masked, whole, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.claim("attention/order-blind")
+def test_self_attention_ignores_order():
+    sequence = np.random.default_rng(0).normal(size=(2, 8, 16)).astype("float32")
+    attention = keras.layers.MultiHeadAttention(4, key_dim=4)
+    order = np.random.default_rng(1).permutation(8)
+    shuffled_in = as_numpy(attention(sequence[:, order], sequence[:, order]))
+    np.testing.assert_allclose(
+        shuffled_in, as_numpy(attention(sequence, sequence))[:, order], atol=1e-5
+    )
