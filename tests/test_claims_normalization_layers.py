@@ -42,7 +42,7 @@ def new_layers(adapt_on):
     }
 
 
-@pytest.mark.claim(f"{PAGE}/batch-dependence")
+@pytest.mark.claim("normalization-layers/batch-dependence")
 def test_batch_dependence(digits):
     # One example, in two batches of the same size whose other examples differ.
     layers = new_layers(digits)
@@ -68,7 +68,7 @@ def test_batch_dependence(digits):
             record(PAGE, f"moved_{key}_{size}", value)
 
 
-@pytest.mark.claim(f"{PAGE}/alone-or-in-batch")
+@pytest.mark.claim("normalization-layers/alone-or-in-batch")
 def test_alone_or_in_batch(digits):
     layers = new_layers(digits)
     for key in PER_EXAMPLE:
@@ -81,7 +81,7 @@ def test_alone_or_in_batch(digits):
             assert difference == 0
 
 
-@pytest.mark.claim(f"{PAGE}/axes")
+@pytest.mark.claim("normalization-layers/axes")
 def test_axes():
     """Each layer against NumPy, on channels-last images (batch, h, w, c)."""
     rng = np.random.default_rng(0)
@@ -124,7 +124,7 @@ def test_axes():
     close(normalization(x), standardise(x, (0, 1, 2), epsilon=0))
 
 
-@pytest.mark.claim(f"{PAGE}/statistics-kept")
+@pytest.mark.claim("normalization-layers/statistics-kept")
 def test_statistics_kept(digits):
     layers = new_layers(digits)
     for layer in layers.values():
@@ -147,7 +147,7 @@ def test_statistics_kept(digits):
         assert layers[key].non_trainable_weights == []
 
 
-@pytest.mark.claim(f"{PAGE}/training-vs-inference")
+@pytest.mark.claim("normalization-layers/training-vs-inference")
 def test_training_vs_inference(digits):
     layers = new_layers(digits)
     batch = digits[:32]
@@ -160,7 +160,7 @@ def test_training_vs_inference(digits):
             np.testing.assert_array_equal(training, inference)
 
 
-@pytest.mark.claim(f"{PAGE}/learnable-parameters")
+@pytest.mark.claim("normalization-layers/learnable-parameters")
 def test_learnable_parameters(digits):
     layers = new_layers(digits)
     for layer in layers.values():
@@ -180,7 +180,7 @@ def test_learnable_parameters(digits):
         record(PAGE, f"params_{key}", trainable)
 
 
-@pytest.mark.claim(f"{PAGE}/epsilons")
+@pytest.mark.claim("normalization-layers/epsilons")
 def test_epsilons():
     assert keras.layers.BatchNormalization().epsilon == 1e-3
     assert keras.layers.LayerNormalization().epsilon == 1e-3
@@ -196,7 +196,7 @@ def test_epsilons():
     np.testing.assert_allclose(scaler.transform([[1.0, 2.0]]), [[1.0, 0.0]])
 
 
-@pytest.mark.claim(f"{PAGE}/group-norm-extremes")
+@pytest.mark.claim("normalization-layers/group-norm-extremes")
 def test_group_norm_extremes():
     x = np.random.default_rng(1).normal(size=(4, 5, 5, 8)).astype("float32")
     one_group = keras.layers.GroupNormalization(groups=1)(x)
@@ -208,7 +208,7 @@ def test_group_norm_extremes():
     np.testing.assert_allclose(per_channel, (x - mean) / np.sqrt(var + 1e-3), atol=1e-5)
 
 
-@pytest.mark.claim(f"{PAGE}/group-norm-consecutive-groups")
+@pytest.mark.claim("normalization-layers/group-norm-consecutive-groups")
 def test_group_norm_consecutive_groups():
     x = np.random.default_rng(4).normal(size=(2, 4, 4, 6)).astype("float32")
     out = as_numpy(keras.layers.GroupNormalization(groups=3)(x))
@@ -224,7 +224,7 @@ def test_group_norm_consecutive_groups():
         keras.layers.GroupNormalization(groups=4)(x)  # 6 channels
 
 
-@pytest.mark.claim(f"{PAGE}/sequence-steps")
+@pytest.mark.claim("normalization-layers/sequence-steps")
 def test_sequence_steps():
     x = np.random.default_rng(5).normal(size=(4, 6, 8)).astype("float32")
     other = np.random.default_rng(6).normal(size=x.shape).astype("float32")
@@ -239,7 +239,7 @@ def test_sequence_steps():
         np.testing.assert_allclose(around[1, 3], out[1, 3], atol=1e-6)
 
 
-@pytest.mark.claim(f"{PAGE}/rms-is-layer-norm-without-mean")
+@pytest.mark.claim("normalization-layers/rms-is-layer-norm-without-mean")
 def test_rms_is_layer_norm_without_mean():
     x = np.random.default_rng(2).normal(size=(16, 32)).astype("float32")
     centred = x - x.mean(axis=-1, keepdims=True)
@@ -251,7 +251,7 @@ def test_rms_is_layer_norm_without_mean():
     assert np.abs(as_numpy(rms(shifted)) - as_numpy(ln(shifted))).max() > 0.5
 
 
-@pytest.mark.claim(f"{PAGE}/unit-norm")
+@pytest.mark.claim("normalization-layers/unit-norm")
 def test_unit_norm():
     x = np.random.default_rng(3).normal(size=(8, 10)).astype("float32")
     layer = keras.layers.UnitNormalization()
@@ -261,7 +261,7 @@ def test_unit_norm():
     assert layer.weights == []
 
 
-@pytest.mark.claim(f"{PAGE}/group-norm-trains")
+@pytest.mark.claim("normalization-layers/group-norm-trains")
 def test_group_norm_trains():
     script = snippet("group_norm_cnn")
     # An image gets the same output alone or among 63 others, training mode too.
@@ -274,7 +274,7 @@ def test_group_norm_trains():
     record(PAGE, "gn_test_accuracy", accuracy, digits=3)
 
 
-@pytest.mark.claim(f"{PAGE}/rms-norm-trains")
+@pytest.mark.claim("normalization-layers/rms-norm-trains")
 def test_rms_norm_trains():
     script = snippet("rms_norm_mlp")
     accuracy = float(script["test_accuracy"])
@@ -282,7 +282,7 @@ def test_rms_norm_trains():
     record(PAGE, "rms_test_accuracy", accuracy, digits=3)
 
 
-@pytest.mark.claim(f"{PAGE}/adapt-matches-scaler")
+@pytest.mark.claim("normalization-layers/adapt-matches-scaler")
 def test_adapt_matches_scaler():
     script = snippet("adapt_first")
     normalizer, x_train, x_test = (
@@ -300,7 +300,7 @@ def test_adapt_matches_scaler():
     record(PAGE, "adapt_test_accuracy", accuracy, digits=3)
 
 
-@pytest.mark.claim(f"{PAGE}/adapt-frozen")
+@pytest.mark.claim("normalization-layers/adapt-frozen")
 def test_adapt_frozen():
     script = snippet("adapt_first")
     normalizer, model = script["normalizer"], script["model"]
