@@ -106,7 +106,12 @@ COPY = """async () => {
         await new Promise(drawn => requestAnimationFrame(() => setTimeout(drawn)));
         await navigator.clipboard.writeText("");
         block.querySelector("button[data-md-type=copy]").click();
-        copied.push(await navigator.clipboard.readText());
+        let text = "";  // the button writes the clipboard asynchronously
+        for (let wait = 0; !text && wait < 100; wait++) {
+            await new Promise(later => setTimeout(later, 20));
+            text = await navigator.clipboard.readText();
+        }
+        copied.push(text);
     }
     return copied;
 }"""
@@ -427,6 +432,16 @@ SEARCHES = {
     "fine-tuning": "batch-normalization/",
     "variance shift": "together/",
     "input_shape": "pitfalls/",
+    "SpatialDropout2D": "convolutional/",
+    "Conv2D BatchNormalization": "convolutional/",
+    "CNN dropout": "convolutional/",
+    "recurrent_dropout": "recurrent/",
+    "LSTM dropout": "recurrent/",
+    "transformer dropout": "attention/",
+    "pre-norm": "attention/",
+    "GroupNormalization": "normalization-layers/",
+    "layer normalization": "normalization-layers/",
+    "SpatialDropout2D digits": "results/",
 }
 # The first three pages among the results, once the list has stopped changing.
 TOP_THREE = """async query => {
