@@ -12,7 +12,8 @@ keras.utils.set_random_seed(42)  # seeds Python, NumPy and the backend at once
 
 # 1,797 handwritten digits, 8 x 8 pixels with values 0 to 16, one channel.
 x, y = load_digits(return_X_y=True)
-x = x.reshape(-1, 8, 8, 1).astype("float32") / 16.0  # (batch, height, width, channels)
+# Shape (batch, height, width, channels); pixel values scaled to [0, 1].
+x = x.reshape(-1, 8, 8, 1).astype("float32") / 16.0
 x_train, x_test, y_train, y_test = train_test_split(
     x, y, test_size=0.2, random_state=42, stratify=y
 )
