@@ -18,16 +18,17 @@ DRAWN = {"svg", "style", "g", "text", "rect", "path", "polygon"}
 CALL = re.compile(r"\{\{-?\s*diagram\(\s*[\"']([\w-]+)[\"']")
 
 
-FENCED = re.compile(r"^(\s*`{3,}).*?^\1", re.S | re.M)  # shown, not rendered
+# Code shows a call without making it: fenced blocks and inline code.
+CODE = re.compile(r"^([ \t]*`{3,}).*?^\1|`[^`\n]+`", re.S | re.M)
 
 
 def calls():
     """(page, diagram name) of every diagram call on the pages, outside
-    fenced code (the contributors' guide shows one)."""
+    code (the contributors' guide shows some)."""
     return [
         (page.relative_to(ROOT).as_posix(), name)
         for page in pages()
-        for name in CALL.findall(FENCED.sub("", page.read_text(encoding="utf-8")))
+        for name in CALL.findall(CODE.sub("", page.read_text(encoding="utf-8")))
     ]
 
 
