@@ -116,7 +116,8 @@ COPY = """async () => {
     return copied;
 }"""
 # At a phone's width, what reaches past the screen's right edge and is not
-# inside something that scrolls sideways (code, tables, equations do).
+# inside something that scrolls sideways (code and tables do), and any
+# equation that would need to scroll.
 PHONE, DESKTOP = {"width": 390, "height": 844}, {"width": 1280, "height": 800}
 OFF_SCREEN = """() => {
     const width = document.documentElement.clientWidth, off = new Set();
@@ -132,6 +133,11 @@ OFF_SCREEN = """() => {
         const text = el.textContent.trim().slice(0, 40);
         if (!up || up === document.body) off.add(`<${el.localName}> ${text}`);
     }
+    // An equation does not scroll: it is split, or it fits.
+    for (const el of document.querySelectorAll(".md-content div.math"))
+        if (el.scrollWidth > el.clientWidth + 1)
+            off.add(`equation, ${el.scrollWidth} px wide: ${
+                el.textContent.trim().slice(0, 40)}`);
     return [...off];
 }"""
 CELLS = """() => [document.querySelector(".md-content__inner").clientWidth,
@@ -332,13 +338,16 @@ def test_nothing_runs_off_a_phone_screen(visits):
 WIDE_PAGE = """<!DOCTYPE html><html lang="en"><head><title>Wide</title></head><body>
 <main class="md-content"><h1>Wide</h1><p style="width: 600px">Too wide.</p>
 <div style="overflow-x: auto"><pre style="width: 600px">Scrolls.</pre></div>
+<div class="math" style="overflow-x: auto">
+<b style="display: block; width: 600px">E = mc</b></div>
 </main></body></html>"""
 
 
 def test_what_runs_off_a_phone_screen_is_caught(tmp_path):
     require_chromium()
     (tmp_path / "index.html").write_text(WIDE_PAGE)
-    assert browse(tmp_path, ["index.html"])["index.html"].off_phone == ["<p> Too wide."]
+    off = browse(tmp_path, ["index.html"])["index.html"].off_phone
+    assert off == ["<p> Too wide.", "equation, 600 px wide: E = mc"], off
 
 
 def test_math_renders(visits):
