@@ -116,10 +116,11 @@ COPY = """async () => {
     return copied;
 }"""
 # At a phone's width, what reaches past the screen's right edge and is not
-# inside something that scrolls sideways (code and tables do), and any
-# equation that would need to scroll.
+# inside something that scrolls sideways (code and tables do), a table that
+# scrolls with no sign of it, and any equation that would need to scroll.
 PHONE, DESKTOP = {"width": 390, "height": 844}, {"width": 1280, "height": 800}
-OFF_SCREEN = """() => {
+OFF_SCREEN = """async () => {
+    await new Promise(drawn => requestAnimationFrame(() => setTimeout(drawn)));
     const width = document.documentElement.clientWidth, off = new Set();
     for (const el of document.querySelectorAll(".md-content *")) {
         const box = el.getBoundingClientRect();
@@ -133,6 +134,11 @@ OFF_SCREEN = """() => {
         const text = el.textContent.trim().slice(0, 40);
         if (!up || up === document.body) off.add(`<${el.localName}> ${text}`);
     }
+    // A table that scrolls says so (widgets.js fades its edge).
+    for (const el of document.querySelectorAll(".md-typeset__scrollwrap"))
+        if (el.scrollWidth > el.clientWidth + 1 && !el.matches(".scrolls-right"))
+            off.add(`table that hides its scrolling: ${
+                el.textContent.trim().slice(0, 40)}`);
     // An equation does not scroll: it is split, or it fits.
     for (const el of document.querySelectorAll(".md-content div.math"))
         if (el.scrollWidth > el.clientWidth + 1)
@@ -338,6 +344,8 @@ def test_nothing_runs_off_a_phone_screen(visits):
 WIDE_PAGE = """<!DOCTYPE html><html lang="en"><head><title>Wide</title></head><body>
 <main class="md-content"><h1>Wide</h1><p style="width: 600px">Too wide.</p>
 <div style="overflow-x: auto"><pre style="width: 600px">Scrolls.</pre></div>
+<div class="md-typeset__scrollwrap" style="overflow-x: auto">
+<table style="width: 600px"><tr><td>Wide table</td></tr></table></div>
 <div class="math" style="overflow-x: auto">
 <b style="display: block; width: 600px">E = mc</b></div>
 </main></body></html>"""
@@ -347,7 +355,11 @@ def test_what_runs_off_a_phone_screen_is_caught(tmp_path):
     require_chromium()
     (tmp_path / "index.html").write_text(WIDE_PAGE)
     off = browse(tmp_path, ["index.html"])["index.html"].off_phone
-    assert off == ["<p> Too wide.", "equation, 600 px wide: E = mc"], off
+    assert off == [
+        "<p> Too wide.",
+        "table that hides its scrolling: Wide table",
+        "equation, 600 px wide: E = mc",
+    ], off
 
 
 def test_math_renders(visits):
