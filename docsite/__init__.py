@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import hashlib
 import io
 import json
 import math
@@ -140,6 +141,7 @@ class Block:
     where: str  # file:line
     code: str  # includes expanded
     from_snippet: bool = False  # it shows (part of) a snippet
+    printed: str = ""  # what it printed, once run (a page's own block)
 
 
 def run_blocks(blocks: list[Block], root: Path = ROOT) -> dict:
@@ -160,14 +162,38 @@ def run_blocks(blocks: list[Block], root: Path = ROOT) -> dict:
             run_snippet(script, root)
             continue
         capped = _short_training() if block.from_snippet else contextlib.nullcontext()
+        printed = io.StringIO()
         try:
-            with capped:
+            with capped, contextlib.redirect_stdout(printed):
                 exec(compile(block.code, block.where, "exec"), namespace)
         except Exception as error:
             raise SiteError(
                 f"{block.where}: {type(error).__name__}: {error}"
             ) from error
+        if not block.from_snippet:  # a snippet's part prints in its own run
+            block.printed = printed.getvalue()
     return namespace
+
+
+def block_key(code: str) -> str:
+    """The name under which a page's own block (not a snippet's) keeps its
+    output in docs/data/<page>.json: its code's digest."""
+    return "block:" + hashlib.sha256(code.strip().encode()).hexdigest()[:12]
+
+
+def check_block_outputs(page: Path, blocks: list[Block], root: Path = ROOT) -> None:
+    """What the page's own blocks printed when they ran is what the page
+    shows under them (docs/data/<page>.json, ``make data`` rewrites it)."""
+    printed = {
+        block_key(block.code): block.printed
+        for block in blocks
+        if block.printed.strip()
+    }
+    path = root / "docs" / "data" / f"{page.stem}.json"
+    if printed or "output:blocks" in (
+        json.loads(path.read_text()) if path.exists() else {}
+    ):
+        record(page.stem, "output:blocks", printed, root=root)
 
 
 @contextlib.contextmanager

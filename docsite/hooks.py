@@ -20,42 +20,57 @@ from urllib.parse import urljoin
 import jinja2
 from latex2mathml.converter import convert
 
-from docsite import INCLUDE, include_problems, numbers
+from docsite import INCLUDE, block_key, include_problems, numbers
 from docsite.notebook_css import purge_page
 
 log = logging.getLogger("mkdocs.hooks.docsite")
 
 
-# A Python block that shows a snippet, whole or one section, and nothing else.
+# A Python block; it shows a snippet when it holds nothing but an include.
+PYTHON = re.compile(
+    r"^(?P<indent>[ \t]*)```python\n(?P<code>.*?)^(?P=indent)```[ \t]*$", re.M | re.S
+)
 SHOWN = re.compile(
-    r'^(?P<indent>[ \t]*)```python\n(?P=indent)--8<-- "snippets/(?P<folder>[\w-]+)/'
-    r'(?P<name>[\w-]+\.py)(?::(?P<section>[\w-]+))?"\n(?P=indent)```[ \t]*$',
-    re.M,
+    r'--8<-- "snippets/(?P<folder>[\w-]+)/(?P<name>[\w-]+\.py)'
+    r'(?::(?P<section>[\w-]+))?"'
 )
 
 
-def add_outputs(markdown: str, root: Path) -> str:
-    """Under each block that shows a snippet, what that code printed when the
-    tests ran it, as they stored it in docs/data/<folder>.json."""
+def add_outputs(markdown: str, page: str, root: Path) -> str:
+    """Under each Python block, what it printed when the tests ran it, as
+    they stored it in docs/data/<page>.json: a snippet's part, in its own
+    run (its folder's file); the page's own block, in the page's run."""
     data = {}
 
+    def stored(name: str) -> dict:
+        if name not in data:
+            path = root / "docs" / "data" / f"{name}.json"
+            data[name] = json.loads(path.read_text()) if path.is_file() else {}
+        return data[name]
+
     def output(match):
-        folder = match["folder"]
-        if folder not in data:
-            path = root / "docs" / "data" / f"{folder}.json"
-            data[folder] = json.loads(path.read_text()) if path.is_file() else {}
-        printed = data[folder].get(f"output:{match['name']}", {})
-        text = printed.get(match["section"] or "")
+        indent = match["indent"]
+        code = "".join(
+            line.removeprefix(indent) for line in match["code"].splitlines(True)
+        )
+        shown = SHOWN.fullmatch(code.strip())
+        if shown:
+            printed = stored(shown["folder"]).get(f"output:{shown['name']}", {})
+            text = printed.get(shown["section"] or "")
+        elif "--8<--" not in code:
+            text = stored(page).get("output:blocks", {}).get(block_key(code))
+        else:
+            text = None
         if not text:
             return match[0]
-        indent, fence = match["indent"], "`" * max(3, _longest_run(text) + 1)
+        fence = "`" * max(3, _longest_run(text) + 1)
         body = "".join(f"{indent}{line}".rstrip() + "\n" for line in text.splitlines())
         return (
             f'{match[0]}\n\n{indent}{fence} {{ .text .output title="Output" }}\n'
             f"{body}{indent}{fence}"
         )
 
-    return SHOWN.sub(output, markdown)
+    return PYTHON.sub(output, markdown)
 
 
 def _longest_run(text: str) -> int:
@@ -75,7 +90,7 @@ def on_page_markdown(markdown, page, config, files):
             problems.append(f"{where}:{line}: {type(error).__name__}: {error}")
     problems += include_problems(markdown, where, root)
     if not problems:
-        return add_outputs(markdown, root)
+        return add_outputs(markdown, Path(page.file.src_uri).stem, root)
     for problem in problems:
         log.error(problem)
     lines = markdown.splitlines()

@@ -23,6 +23,8 @@ def test_page_runs_top_to_bottom(page):
             raise
         pytest.skip("its includes do not resolve: the strict build reports them")
     docsite.run_blocks(blocks)
+    if page.parent.name == "docs":  # what the page shows under its own blocks
+        docsite.check_block_outputs(page, blocks)
 
 
 def test_every_claim_has_one_test():
