@@ -44,7 +44,7 @@ class Page:
     headings: list[tuple[int, str, int]] = field(default_factory=list)  # level
     stylesheets: list[str] = field(default_factory=list)
     scripts: list[str] = field(default_factory=list)
-    widget_scripts: list[str] = field(default_factory=list)  # from the root
+    widget_assets: list[str] = field(default_factory=list)  # from the root
     config: dict = field(default_factory=dict)  # Material's __config JSON
 
     @property
@@ -84,8 +84,9 @@ class _Parser(HTMLParser):
             page.stylesheets.append(a.get("href") or "")
         if tag == "script" and a.get("src"):
             page.scripts.append(a["src"])
-        if a.get("data-script"):  # a figure's script, loaded by widgets.js
-            page.widget_scripts.append(a["data-script"])
+        for key in ("data-script", "data-style"):  # a figure's, from widgets.js
+            if a.get(key):
+                page.widget_assets.append(a[key])
         if tag == "script" and a.get("id") == "__config":
             self.config = []
         if match := self.HEADING.fullmatch(tag):
@@ -234,7 +235,7 @@ def assets(site: Path, page: Page, base_url: str | None = None) -> dict[str, int
     config = page.config
     root = config.get("base", ".").rstrip("/")  # the site's root, from the page
     links = ["", *page.stylesheets, *page.scripts]
-    links += [f"{root}/{script}" for script in page.widget_scripts]
+    links += [f"{root}/{asset}" for asset in page.widget_assets]
     if config.get("search"):  # the search worker, and the index it reads
         links += [config["search"], f"{root}/search/search_index.json"]
     if "navigation.instant" in config.get("features", []):
