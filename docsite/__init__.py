@@ -156,10 +156,14 @@ def run_blocks(blocks: list[Block], root: Path = ROOT) -> dict:
     }
     namespace: dict = {"__name__": "__main__"}
     _reset_keras()
+    _reseed()
     for block in blocks:
         script = whole.get(block.code.strip())
         if script is not None:
             run_snippet(script, root)
+            # The random state after it, whether it ran now or earlier: what
+            # the next blocks print must not depend on the order of tests.
+            _reseed()
             continue
         capped = _short_training() if block.from_snippet else contextlib.nullcontext()
         printed = io.StringIO()
@@ -210,6 +214,12 @@ def _short_training(max_epochs: int = 1):
         yield
     finally:
         keras.Model.fit = fit
+
+
+def _reseed(seed: int = 0) -> None:
+    import keras
+
+    keras.utils.set_random_seed(seed)
 
 
 def _reset_keras() -> None:
