@@ -11,9 +11,6 @@ import json
 import re
 from urllib.parse import urlsplit
 
-import pytest
-from test_browser import ARGS, CHROMIUM, require_chromium, serve
-
 from docsite import ROOT
 
 
@@ -38,39 +35,6 @@ def close(shown: str, expected: float) -> bool:
     decimals = len(shown.partition(".")[2].rstrip("%"))
     tolerance = 0.5 * 10**-decimals + RELATIVE * abs(expected) + 1e-9
     return abs(number(shown) - expected) <= tolerance
-
-
-@pytest.fixture(scope="module")
-def tab(built_site):
-    """One tab on the built site, offline; ``tab.problems`` lists requests to
-    other hosts and errors."""
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright, serve(built_site) as base:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        tab = browser.new_page(viewport={"width": 1280, "height": 800})
-        tab.base, tab.site, tab.problems = base, built_site, []
-        host = urlsplit(base).netloc
-
-        def route(route):
-            url = urlsplit(route.request.url)
-            if url.path == "/sitemap.xml":
-                # Material navigates instantly to the pages that the sitemap
-                # lists, at the site's URL: here, this server's.
-                sitemap = route.fetch().text()
-                sitemap = re.sub(r"<loc>https?://[^/]+/", f"<loc>{base}", sitemap)
-                return route.fulfill(body=sitemap, content_type="application/xml")
-            if url.netloc in {host, ""}:
-                return route.continue_()
-            tab.problems.append(f"request to {route.request.url}")
-            return route.abort()
-
-        tab.route("**/*", route)
-        tab.on("console", lambda m: m.type == "error" and tab.problems.append(m.text))
-        tab.on("pageerror", lambda error: tab.problems.append(str(error)))
-        yield tab
-        browser.close()
 
 
 def open_page(tab, page: str) -> None:
