@@ -456,6 +456,7 @@ SEARCHES = {
     "SpatialDropout2D": "convolutional/",
     "Conv2D BatchNormalization": "convolutional/",
     "CNN dropout": "convolutional/",
+    "CNN batch normalization": "convolutional/",
     "recurrent_dropout": "recurrent/",
     "LSTM dropout": "recurrent/",
     "transformer dropout": "attention/",
