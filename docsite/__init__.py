@@ -106,14 +106,17 @@ def include_problems(text: str, where: str, root: Path = ROOT) -> list[str]:
 
 
 @cache
-def _snippet_options(root: Path) -> dict:
-    """The pymdownx.snippets options of ``mkdocs.yml``, paths made absolute."""
+def markdown_config(root: Path = ROOT) -> tuple[list[str], dict]:
+    """The site's Markdown extensions and their options, as MkDocs reads
+    them from ``mkdocs.yml``, with pymdownx.snippets' paths made absolute."""
     from mkdocs.config import load_config
 
     config = load_config(str(root / "mkdocs.yml"))
-    options = dict(config["mdx_configs"]["pymdownx.snippets"])
-    options["base_path"] = [str(root / base) for base in options["base_path"]]
-    return options
+    options = dict(config["mdx_configs"])
+    snippets = dict(options["pymdownx.snippets"])
+    snippets["base_path"] = [str(root / base) for base in snippets["base_path"]]
+    options["pymdownx.snippets"] = snippets
+    return list(config["markdown_extensions"]), options
 
 
 def expand(code: str, where: str, root: Path = ROOT) -> str:
@@ -128,7 +131,9 @@ def expand(code: str, where: str, root: Path = ROOT) -> str:
 
     md = markdown.Markdown(
         extensions=["pymdownx.snippets"],
-        extension_configs={"pymdownx.snippets": _snippet_options(root.resolve())},
+        extension_configs={
+            "pymdownx.snippets": markdown_config(root.resolve())[1]["pymdownx.snippets"]
+        },
     )
     lines = md.preprocessors["snippet"].run(code.splitlines())
     return "\n".join(lines) + "\n"

@@ -30,10 +30,6 @@ log = logging.getLogger("mkdocs.hooks.docsite")
 PYTHON = re.compile(
     r"^(?P<indent>[ \t]*)```python\n(?P<code>.*?)^(?P=indent)```[ \t]*$", re.M | re.S
 )
-SHOWN = re.compile(
-    r'--8<-- "snippets/(?P<folder>[\w-]+)/(?P<name>[\w-]+\.py)'
-    r'(?::(?P<section>[\w-]+))?"'
-)
 
 
 def add_outputs(markdown: str, page: str, root: Path) -> str:
@@ -53,9 +49,10 @@ def add_outputs(markdown: str, page: str, root: Path) -> str:
         code = "".join(
             line.removeprefix(indent) for line in match["code"].splitlines(True)
         )
-        shown = SHOWN.fullmatch(code.strip())
-        if shown:
-            printed = stored(shown["folder"]).get(f"output:{shown['name']}", {})
+        shown = INCLUDE.match(code.strip())
+        if shown and "\n" not in code.strip():  # snippets/<folder>/<name>.py
+            script = PurePosixPath(shown["path"])
+            printed = stored(script.parent.name).get(f"output:{script.name}", {})
             text = printed.get(shown["section"] or "")
         elif "--8<--" not in code:
             text = stored(page).get("output:blocks", {}).get(block_key(code))

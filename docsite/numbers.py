@@ -3,8 +3,9 @@
 A page opts in with `render_macros: true` in its front matter; its
 ``{{ ... }}`` expressions are then Jinja, with ``data`` (every data file,
 by page name: ``data["batch-normalization"].params_total``), the ``pct``
-filter, ``updates_to_forget`` and ``delta`` (a paired difference and its
-interval). Nothing here imports TensorFlow: the tests
+filter, ``updates_to_forget``, ``delta`` (a paired difference and its
+interval), ``diagram`` (docsite/diagrams.py) and ``results_extract`` (the
+results explorer's data). Nothing here imports TensorFlow: the tests
 that measure a number write it (`make data`) and check it on every run.
 
 An unknown name is reported, naming the page, and shown in place as

@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 import jinja2
 import pytest
 
-from docsite import ROOT, diagrams, numbers, pages
+from docsite import ROOT, diagrams, markdown_config, numbers, pages
 
 SVG = "{http://www.w3.org/2000/svg}"
 DRAWN = {"svg", "style", "g", "text", "rect", "path", "polygon"}
@@ -40,17 +40,11 @@ def figures(html: str) -> list[ET.Element]:
 
 @functools.cache
 def converter():
-    """The site's Markdown extensions, with their options (mkdocs.yml)."""
+    """The site's Markdown, with its extensions and their options."""
     import markdown
-    from mkdocs.utils import yaml_load
 
-    config = yaml_load((ROOT / "mkdocs.yml").read_text())
-    listed = [
-        e if isinstance(e, dict) else {e: {}} for e in config["markdown_extensions"]
-    ]
-    options = {name: opts or {} for e in listed for name, opts in e.items()}
-    options["pymdownx.snippets"]["base_path"] = [str(ROOT)]
-    return markdown.Markdown(extensions=list(options), extension_configs=options)
+    extensions, options = markdown_config()
+    return markdown.Markdown(extensions=extensions, extension_configs=options)
 
 
 def in_tabs(text: str) -> str:
