@@ -3,8 +3,6 @@
 import json
 import math
 import re
-import subprocess
-import sys
 
 import keras
 import numpy as np
@@ -16,6 +14,13 @@ from docsite import ROOT, record
 from docsite.numbers import updates_to_forget
 
 PAGE = "batch-normalization"
+# Two logical CPUs, for the claim that synchronized BatchNormalization uses
+# the global batch: set when this module is collected, before TensorFlow
+# runs its first operation in this process.
+tf.config.set_logical_device_configuration(
+    tf.config.list_physical_devices("CPU")[0],
+    [tf.config.LogicalDeviceConfiguration()] * 2,
+)
 EPSILON = 1e-3  # Keras's default
 
 
@@ -479,55 +484,30 @@ def test_synchronized_on_one_device(x_train):
     assert abs(synchronized.std() - plain.std()) > 0.3
 
 
-SYNCHRONIZED_ON_TWO_DEVICES = """
-import json
-import numpy as np
-import tensorflow as tf
-
-cpu = tf.config.list_physical_devices("CPU")[0]
-tf.config.set_logical_device_configuration(
-    cpu, [tf.config.LogicalDeviceConfiguration()] * 2
-)
-import keras
-
-strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-x = np.random.default_rng(0).normal(size=(8, 3)).astype("float32")
-x[4:] += 10.0  # the second device's half has another mean
-batch = next(iter(strategy.experimental_distribute_dataset(
-    tf.data.Dataset.from_tensor_slices(x).batch(8)
-)))
-outputs = {}
-for synchronized in (False, True):
-    with strategy.scope():
-        layer = keras.layers.BatchNormalization(synchronized=synchronized)
-        layer.build((None, 3))
-    result = strategy.run(lambda b: layer(b, training=True), args=(batch,))
-    outputs[synchronized] = np.concatenate(
-        [r.numpy() for r in strategy.experimental_local_results(result)]
-    ).tolist()
-print(json.dumps({"x": x.tolist(), "False": outputs[False], "True": outputs[True]}))
-"""
-
-
 @pytest.fixture(scope="module")
 def synchronized_on_two_devices():
     """BatchNormalization's training-mode output on a batch of 8 split over
-    two logical CPUs, with and without synchronized=True (in a process of its
-    own: logical devices are set before TensorFlow starts)."""
-    done = subprocess.run(
-        [sys.executable, "-c", SYNCHRONIZED_ON_TWO_DEVICES],
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"the two-device run failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    the two logical CPUs set above, with and without synchronized=True."""
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    x = np.random.default_rng(0).normal(size=(8, 3)).astype("float32")
+    x[4:] += 10.0  # the second device's half has another mean
+    dataset = tf.data.Dataset.from_tensor_slices(x).batch(8)
+    batch = next(iter(strategy.experimental_distribute_dataset(dataset)))
+    run = {"x": x}
+    for synchronized in (False, True):
+        with strategy.scope():
+            layer = keras.layers.BatchNormalization(synchronized=synchronized)
+            layer.build((None, 3))
+        result = strategy.run(layer, args=(batch,), kwargs={"training": True})
+        parts = strategy.experimental_local_results(result)
+        run[str(synchronized)] = np.concatenate([as_numpy(p) for p in parts])
+    return run
 
 
 @pytest.mark.claim("batch-normalization/synchronized-global-batch")
 def test_synchronized_uses_the_global_batch(synchronized_on_two_devices):
     run = synchronized_on_two_devices
-    x = np.array(run["x"], "float32")
+    x = run["x"]
 
     def standardise(part):
         return (part - part.mean(0)) / np.sqrt(part.var(0) + EPSILON)
