@@ -2,20 +2,18 @@
 
 ``mkdocs build --strict`` validates the links of Markdown pages only. Pages
 that plugins generate (notebooks, say), the theme's own links and anchors
-into generated pages are checked here, on the built HTML, together with
-what the pages weigh and two accessibility rules that need no browser.
-
-Every function takes the built site's directory (``mkdocs build -d``) and
-raises ``SiteError`` with the page at fault, relative to that directory.
+into generated pages are checked here, on the built HTML; what a page
+weighs, its headings and images are checked in the browser
+(tests/test_browser.py). ``check_links`` raises ``SiteError`` with the page
+at fault, relative to the site's directory (``mkdocs build -d``).
 """
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 from mkdocs.config import load_config
@@ -24,12 +22,6 @@ from docsite import ROOT, SiteError
 
 # Links and resources whose target is on the site itself.
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif", ".ico"}
-# What a page's HTML, stylesheets and scripts (the search worker included)
-# may weigh together. Images are excluded, and so is the data a page reads
-# (the search index and the sitemap).
-MAX_PAGE_BYTES = 500_000
-BUDGETED_SUFFIXES = {".html", ".css", ".js"}
 
 
 @dataclass
@@ -40,72 +32,27 @@ class Page:
     ids: set[str] = field(default_factory=set)
     # (tag, attribute, value, line) of every href/src
     links: list[tuple[str, str, str, int]] = field(default_factory=list)
-    images: list[tuple[str, str | None, int]] = field(default_factory=list)
-    headings: list[tuple[int, str, int]] = field(default_factory=list)  # level
-    stylesheets: list[str] = field(default_factory=list)
-    scripts: list[str] = field(default_factory=list)
-    widget_assets: list[str] = field(default_factory=list)  # from the root
-    config: dict = field(default_factory=dict)  # Material's __config JSON
 
     @property
     def url(self) -> str:
         """The page's path as served: "", "dropout/", "404.html"."""
         return re.sub(r"(^|/)index\.html$", r"\1", self.file)
 
-    @property
-    def name(self) -> str:
-        """A short name for reports and screenshots: "index", "dropout"."""
-        return self.url.rstrip("/").removesuffix(".html") or "index"
-
 
 class _Parser(HTMLParser):
-    HEADING = re.compile(r"h([1-6])")
-
     def __init__(self, page: Page):
         super().__init__(convert_charrefs=True)
         self.page = page
-        self.heading: list | None = None  # [level, text parts, line]
-        self.config: list[str] | None = None  # text of the __config script
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
-        line = self.getpos()[0]
-        page = self.page
         if a.get("id"):
-            page.ids.add(a["id"])
+            self.page.ids.add(a["id"])
         if tag == "a" and a.get("name"):  # an old-style anchor
-            page.ids.add(a["name"])
+            self.page.ids.add(a["name"])
         for key in ("href", "src"):
             if a.get(key) is not None:
-                page.links.append((tag, key, a[key], line))
-        if tag == "img":
-            page.images.append((a.get("src") or "", a.get("alt"), line))
-        if tag == "link" and "stylesheet" in (a.get("rel") or "").split():
-            page.stylesheets.append(a.get("href") or "")
-        if tag == "script" and a.get("src"):
-            page.scripts.append(a["src"])
-        for key in ("data-script", "data-style"):  # a figure's, from widgets.js
-            if a.get(key):
-                page.widget_assets.append(a[key])
-        if tag == "script" and a.get("id") == "__config":
-            self.config = []
-        if match := self.HEADING.fullmatch(tag):
-            self.heading = [int(match[1]), [], line]
-
-    def handle_endtag(self, tag):
-        if self.heading and tag == f"h{self.heading[0]}":
-            level, parts, line = self.heading
-            self.page.headings.append((level, " ".join("".join(parts).split()), line))
-            self.heading = None
-        if tag == "script" and self.config is not None:
-            self.page.config = json.loads("".join(self.config))
-            self.config = None
-
-    def handle_data(self, data):
-        if self.heading:
-            self.heading[1].append(data)
-        if self.config is not None:
-            self.config.append(data)
+                self.page.links.append((tag, key, a[key], self.getpos()[0]))
 
 
 def html_files(site: Path) -> list[Path]:
@@ -194,97 +141,6 @@ def check_links(site: Path, base_url: str | None = None) -> list[str]:
     if problems:
         raise SiteError("broken links in the built site:\n" + "\n".join(problems))
     return sorted(external)
-
-
-def check_images(site: Path) -> None:
-    """Every image has a text alternative."""
-    problems = [
-        f"{page.file}:{line}: <img src={src[:80]!r}> has no alt text"
-        for page in pages(site).values()
-        for src, alt, line in page.images
-        if not (alt or "").strip()
-    ]
-    if problems:
-        raise SiteError("\n".join(problems))
-
-
-def check_headings(site: Path) -> None:
-    """One h1 per page, and no heading level skipped on the way down."""
-    problems = []
-    for page in pages(site).values():
-        h1 = [text for level, text, _ in page.headings if level == 1]
-        if len(h1) != 1:
-            problems.append(f"{page.file}: {len(h1)} h1 headings {h1}, expected one")
-        previous = 0
-        for level, text, line in page.headings:
-            if level > previous + 1:
-                problems.append(
-                    f"{page.file}:{line}: h{level} {text!r} follows "
-                    + (f"h{previous}" if previous else "no heading")
-                    + f" (h{previous + 1} skipped)"
-                )
-            previous = level
-    if problems:
-        raise SiteError("headings out of order:\n" + "\n".join(problems))
-
-
-def assets(site: Path, page: Page, base_url: str | None = None) -> dict[str, int]:
-    """What loading ``page`` downloads from the site, images excluded, each
-    file once: file relative to ``site`` -> bytes."""
-    base_url = site_url() if base_url is None else base_url
-    config = page.config
-    root = config.get("base", ".").rstrip("/")  # the site's root, from the page
-    links = ["", *page.stylesheets, *page.scripts]
-    links += [f"{root}/{asset}" for asset in page.widget_assets]
-    if config.get("search"):  # the search worker, and the index it reads
-        links += [config["search"], f"{root}/search/search_index.json"]
-    if "navigation.instant" in config.get("features", []):
-        links.append(f"{root}/sitemap.xml")  # read to tell internal links
-    found: dict[str, int] = {}
-    for link in links:
-        path = _internal_path(page, link, base_url)
-        if path is None or PurePosixPath(path).suffix in IMAGE_SUFFIXES:
-            continue  # another host (the offline test reports it) or an image
-        target = target_file(site, path)
-        if target is None:
-            raise SiteError(f"{page.file}: loads {link!r}, which is not in the site")
-        found[target.relative_to(site).as_posix()] = _size_without_images(target)
-    return found
-
-
-INLINE_IMAGE = re.compile(rb"data:image/[^\"')\s]+")
-
-
-def _size_without_images(path: Path) -> int:
-    """Bytes of a file, less the images inlined in it as data: URLs (the
-    figures of a notebook page), which count as images."""
-    if path.suffix != ".html":
-        return path.stat().st_size
-    content = path.read_bytes()
-    return len(content) - sum(len(image) for image in INLINE_IMAGE.findall(content))
-
-
-def check_weight(
-    site: Path, base_url: str | None = None, limit: int = MAX_PAGE_BYTES
-) -> dict[str, int]:
-    """Every page loads at most ``limit`` bytes of HTML, CSS and JavaScript;
-    returns page -> bytes."""
-    weights = {
-        file: sum(
-            size
-            for asset, size in assets(site, page, base_url).items()
-            if PurePosixPath(asset).suffix in BUDGETED_SUFFIXES
-        )
-        for file, page in pages(site).items()
-    }
-    heavy = [
-        f"{file}: {size:,} bytes (limit {limit:,})"
-        for file, size in weights.items()
-        if size > limit
-    ]
-    if heavy:
-        raise SiteError("pages that load too much:\n" + "\n".join(heavy))
-    return weights
 
 
 WORKFLOW = Path(".github/workflows/pages.yml")

@@ -18,13 +18,13 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 # tests that build, read or browse the site form one group (one build, one
 # browser); the others, one group per page: its scripts, its blocks and its
 # claims, so that each script is trained in one process only.
-SITE_FIXTURES = {"site_build", "built_site", "visits", "built_copy"}
+SITE_FIXTURES = {"site_build", "built_site", "visits"}
 SITE_MODULES = {"test_site.py", "test_built_site.py", "test_browser.py"}
 PAGE_IN_ID = re.compile(r"\[(?:docs|snippets)/([\w-]+)")
 
 
 def group(item) -> str:
-    if "broken_site" in item.fixturenames:  # builds and serves a broken copy
+    if {"broken_site", "broken"} & set(item.fixturenames):  # broken on purpose
         return "broken-copy"
     if item.path.name in SITE_MODULES or SITE_FIXTURES & set(item.fixturenames):
         return "site"

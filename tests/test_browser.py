@@ -2,10 +2,12 @@
 by Playwright), served from 127.0.0.1 with every other host unreachable.
 
 One session fixture visits every page once, in one tab: it records requests
-to other hosts and console errors, measures the math, runs axe-core in the
-light scheme and its colour rules in the dark one, clicks every Python
-block's copy button, and measures notebook cells. With SCREENSHOTS=1 it also
-saves build/screenshots/<page>.png. The tests check what it recorded.
+to other hosts and console errors, what the page weighs and its h1 headings,
+measures the math, runs axe-core in the light scheme and its colour rules in
+the dark one, clicks every Python block's copy button, and measures notebook
+cells. With SCREENSHOTS=1 it also saves build/screenshots/<page>.png. The
+tests check what it recorded; each check is proven on a broken page at the
+end of this file.
 """
 
 from __future__ import annotations
@@ -29,6 +31,12 @@ CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
 SCREENSHOTS = ROOT / "build" / "screenshots"
 SERIOUS = {"serious", "critical"}
+# Reported whatever their impact: the page's outline, for screen readers.
+OUTLINE_RULES = {"heading-order", "page-has-heading-one"}
+# What a page's HTML, stylesheets and scripts (the search worker included)
+# may weigh together; images, inline ones too, and the data a page reads (the
+# search index, the sitemap) are not counted.
+MAX_PAGE_BYTES = 500_000
 SCHEMES = {"light": "default", "dark": "slate"}  # system scheme: Material's
 # The first test to need the visits waits for all of them.
 pytestmark = pytest.mark.timeout(300)
@@ -74,6 +82,8 @@ class Visit:
     copied: list[str] = field(default_factory=list)  # each copy button's text
     cells: list[float] = field(default_factory=list)  # [column, narrowest cell]
     off_phone: list[str] = field(default_factory=list)  # past a phone's edge
+    weight: int = 0  # bytes of HTML, CSS and JavaScript loaded
+    h1: int = 0  # h1 headings
     found: dict[str, list[str]] = field(default_factory=dict)  # query: 3 pages
 
 
@@ -145,6 +155,15 @@ OFF_SCREEN = """async () => {
             off.add(`equation, ${el.scrollWidth} px wide: ${
                 el.textContent.trim().slice(0, 40)}`);
     return [...off];
+}"""
+WEIGHT = r"""() => {
+    const code = [...performance.getEntriesByType("resource")]
+        .filter(e => /\.(css|js)$/.test(new URL(e.name).pathname));
+    const html = document.documentElement.outerHTML;
+    const images = html.match(/data:image\/[^"')\s]+/g);
+    return performance.getEntriesByType("navigation")[0].decodedBodySize
+        - (images || []).reduce((bytes, image) => bytes + image.length, 0)
+        + code.reduce((bytes, entry) => bytes + entry.decodedBodySize, 0);
 }"""
 CELLS = """() => [document.querySelector(".md-content__inner").clientWidth,
     Math.min(...[...document.querySelectorAll(".jp-InputArea-editor")]
@@ -234,7 +253,7 @@ def axe(tab, scheme: str) -> list[str]:
         f"{v['id']} ({v['impact']}): {v['help']}: "
         + ", ".join(str(node["target"]) for node in v["nodes"][:5])
         for v in found
-        if v["impact"] in SERIOUS
+        if v["impact"] in SERIOUS or v["id"] in OUTLINE_RULES
     ]
 
 
@@ -242,7 +261,7 @@ def visit(tab, url: str, name: str) -> Visit:
     seen = tab.seen = Visit()
     tab.emulate_media(color_scheme="light")
     tab.goto(url, wait_until="load")
-    seen.math = tab.evaluate(MATH)
+    seen.math, seen.h1 = tab.evaluate(MATH), tab.locator("h1").count()
     if os.environ.get("SCREENSHOTS") == "1":
         tab.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
     for scheme, palette in SCHEMES.items():
@@ -255,6 +274,7 @@ def visit(tab, url: str, name: str) -> Visit:
     seen.copied = tab.evaluate(COPY)
     if tab.locator(".jp-InputArea-editor").count():
         seen.cells = tab.evaluate(CELLS)
+    seen.weight = tab.evaluate(WEIGHT)  # once every script has loaded its own
     return seen
 
 
@@ -316,16 +336,16 @@ def problems(visits: dict[str, Visit], what) -> list[str]:
     return [f"{page}: {problem}" for page, v in visits.items() for problem in what(v)]
 
 
+def offline(v: Visit) -> list[str]:
+    return [f"request to {u}" for u in v.blocked] + [
+        f"console error: {e}" for e in v.errors
+    ]
+
+
 def test_every_page_loads_offline_without_errors(visits, built_site):
     pages = {p.relative_to(built_site).as_posix() for p in built.html_files(built_site)}
     assert set(visits) - {"search"} == pages
-    found = problems(
-        visits,
-        lambda v: (
-            [f"request to {u}" for u in v.blocked]
-            + [f"console error: {e}" for e in v.errors]
-        ),
-    )
+    found = problems(visits, offline)
     assert not found, "\n".join(found)
 
 
@@ -334,32 +354,27 @@ def test_no_serious_accessibility_violations(visits):
     assert not found, "axe-core violations:\n" + "\n".join(found)
 
 
+def too_heavy(v: Visit) -> list[str]:
+    if v.weight > MAX_PAGE_BYTES:
+        return [f"loads {v.weight:,} bytes (limit {MAX_PAGE_BYTES:,})"]
+    return []
+
+
+def test_every_page_loads_at_most_500_kb(visits):
+    found = problems({k: v for k, v in visits.items() if k != "search"}, too_heavy)
+    assert not found, "\n".join(found)
+
+
+def test_every_page_has_one_h1(visits):
+    found = [f"{page}: {v.h1} h1" for page, v in visits.items() if v.h1 != 1]
+    assert found == ["search: 0 h1"], found  # the search is no page
+
+
 def test_nothing_runs_off_a_phone_screen(visits):
     found = problems(
         visits, lambda v: [f"past a phone's edge: {o}" for o in v.off_phone]
     )
     assert not found, "\n".join(found)
-
-
-WIDE_PAGE = """<!DOCTYPE html><html lang="en"><head><title>Wide</title></head><body>
-<main class="md-content"><h1>Wide</h1><p style="width: 600px">Too wide.</p>
-<div style="overflow-x: auto"><pre style="width: 600px">Scrolls.</pre></div>
-<div class="md-typeset__scrollwrap" style="overflow-x: auto">
-<table style="width: 600px"><tr><td>Wide table</td></tr></table></div>
-<div class="math" style="overflow-x: auto">
-<b style="display: block; width: 600px">E = mc</b></div>
-</main></body></html>"""
-
-
-def test_what_runs_off_a_phone_screen_is_caught(tmp_path):
-    require_chromium()
-    (tmp_path / "index.html").write_text(WIDE_PAGE)
-    off = browse(tmp_path, ["index.html"])["index.html"].off_phone
-    assert off == [
-        "<p> Too wide.",
-        "table that hides its scrolling: Wide table",
-        "equation, 600 px wide: E = mc",
-    ], off
 
 
 def test_math_renders(visits):
@@ -401,44 +416,89 @@ def test_notebook_code_cells_take_the_column_width(visits):
         assert narrowest >= column - 42, (page, column, narrowest)
 
 
-CONTRAST_PAGE = """<!DOCTYPE html>
-<html lang="en"><head><title>Contrast</title>
-<style>.note {{ color: #333 }} .faint {{ color: #bbb }}</style></head>
-<body><main><h1>Contrast</h1>
-{readable}
-<p class="note">Like the others, <span class="faint" id="faint">but faint</span>.</p>
-<div style="background: #222"><p class="note" id="on-dark">On a dark ground.</p></div>
-</main></body></html>"""
-
-
-def test_colour_rules_check_every_kind_of_text(tmp_path):
-    """Checking one text of each kind still finds the one faint text among
-    hundreds of readable ones, and a readable style on a dark ground; a kind
-    checked once is not checked again."""
-    require_chromium()
-    readable = "\n".join(f'<p class="note">Readable {i}.</p>' for i in range(300))
-    for name in ("one.html", "again.html"):
-        (tmp_path / name).write_text(CONTRAST_PAGE.format(readable=readable))
-    seen = browse(tmp_path, ["one.html", "again.html"])
-    for scheme in ("light", "dark"):  # the page has one scheme: the same twice
-        found = [v for v in seen["one.html"].violations if v.startswith(f"({scheme})")]
-        assert len(found) == 1 and "'#faint'], ['#on-dark']" in found[0], found
-    assert not seen["again.html"].violations  # the same kinds, checked once
-
-
-CDN_PAGE = """<!DOCTYPE html><html lang="en"><head><title>CDN</title>
-<script src="https://cdn.example.org/mathjax.js"></script>
+# Each check above, proven on pages broken on purpose, browsed in one go.
+HEAD = '<!DOCTYPE html><html lang="en"><head><title>{0}</title>{1}</head><body>'
+BROKEN = {
+    # Past a phone's edge: a paragraph, not the code that scrolls; a table
+    # that scrolls with no sign of it; an equation.
+    "wide.html": """<main class="md-content"><h1>Wide</h1>
+<p style="width: 600px">Too wide.</p>
+<div style="overflow-x: auto"><pre style="width: 600px">Scrolls.</pre></div>
+<div class="md-typeset__scrollwrap" style="overflow-x: auto">
+<table style="width: 600px"><tr><td>Wide table</td></tr></table></div>
+<div class="math" style="overflow-x: auto">
+<b style="display: block; width: 600px">E = mc</b></div></main>""",
+    # Loads from other hosts; a link to one is fine.
+    "cdn.html": """<script src="https://cdn.example.org/mathjax.js"></script>
 <link rel="stylesheet" href="https://fonts.googleapis.com/css?family=Roboto">
-</head><body><main><h1>CDN</h1><a href="https://keras.io/">a link</a></main>
-</body></html>"""
+<main><h1>CDN</h1><a href="https://keras.io/">a link</a></main>""",
+    # 300 kB of HTML and 300 kB of script: too heavy; a 600 kB image is not.
+    "heavy.html": '<main><h1>Heavy</h1><script src="heavy.js"></script>'
+    + "<!-- {} -->".format("x" * 300_000)
+    + "</main>",
+    "image.html": '<main><h1>Image</h1><img src="image.svg" alt="A picture">'
+    + "</main>",
+    # Two h1, an h3 under an h1, an image with no alt text.
+    "outline.html": """<main><h1>One</h1><h1>Two</h1><h3>Three</h3>
+<img src="image.svg"></main>""",
+}
+FAINT = """<style>.note { color: #333 } .faint { color: #bbb }</style><main>
+<h1>Contrast</h1>{}
+<p class="note">Like the others, <span class="faint" id="faint">but faint</span>.</p>
+<div style="background: #222"><p class="note" id="on-dark">On a dark ground.</p>
+</div></main>"""
 
 
-def test_a_page_that_loads_from_another_host_is_caught(tmp_path):
+@pytest.fixture(scope="module")
+def broken(tmp_path_factory) -> dict[str, Visit]:
     require_chromium()
-    (tmp_path / "index.html").write_text(CDN_PAGE)
-    blocked = browse(tmp_path, ["index.html"])["index.html"].blocked
+    site = tmp_path_factory.mktemp("broken-pages")
+    for name, body in BROKEN.items():
+        (site / name).write_text(HEAD.format(name, "") + body + "</body></html>")
+    (site / "heavy.js").write_text("// " + "x" * 300_000 + "\n")
+    svg = '<svg xmlns="http://www.w3.org/2000/svg"><!-- {} --></svg>'
+    (site / "image.svg").write_text(svg.format("x" * 600_000))
+    # Hundreds of texts of one kind and one faint text: the colour rules,
+    # which check one text of each kind, still find it, and a kind already
+    # checked is not checked again on the next page.
+    readable = "\n".join(f'<p class="note">Readable {i}.</p>' for i in range(300))
+    page = HEAD.format("Contrast", "") + FAINT.replace("{}", readable)
+    for name in ("one.html", "again.html"):
+        (site / name).write_text(page + "</body></html>")
+    return browse(site, [*BROKEN, "one.html", "again.html"])
+
+
+def test_what_runs_off_a_phone_screen_is_caught(broken):
+    assert broken["wide.html"].off_phone == [
+        "<p> Too wide.",
+        "table that hides its scrolling: Wide table",
+        "equation, 600 px wide: E = mc",
+    ], broken["wide.html"].off_phone
+
+
+def test_a_page_that_loads_from_another_host_is_caught(broken):
+    blocked = broken["cdn.html"].blocked
     hosts = {urlsplit(url).netloc for url in blocked}
     assert hosts == {"cdn.example.org", "fonts.googleapis.com"}, blocked
+
+
+def test_a_heavy_page_is_caught_and_images_do_not_count(broken):
+    assert too_heavy(broken["heavy.html"]), broken["heavy.html"].weight
+    assert not too_heavy(broken["image.html"]), broken["image.html"].weight
+
+
+def test_a_page_with_a_broken_outline_is_caught(broken):
+    outline = broken["outline.html"]
+    assert outline.h1 == 2
+    rules = {violation.split()[1] for violation in outline.violations}
+    assert {"heading-order", "image-alt"} <= rules, outline.violations
+
+
+def test_colour_rules_check_every_kind_of_text(broken):
+    for scheme in ("light", "dark"):  # the page has one scheme: the same twice
+        found = [v for v in broken["one.html"].violations if f"({scheme})" in v]
+        assert len(found) == 1 and "'#faint'], ['#on-dark']" in found[0], found
+    assert not broken["again.html"].violations  # the same kinds, checked once
 
 
 # What readers type, and the page they expect among the first three results.

@@ -53,13 +53,11 @@ def include(target):
 
 
 # A page that MkDocs copies without reading it, as a converted notebook is:
-# its links, anchors and images are checked on the built site only.
+# its links and anchors are checked on the built site only.
 NOTEBOOK = """<!DOCTYPE html>
 <html lang="en"><head><title>Demo notebook</title></head><body>
 <h1 id="Demo-notebook">Demo notebook</h1>
 <p>See <a href="dropout/#no-such-section">the dropout page</a>.</p>
-<h3 id="Loss">Loss</h3>
-<img src="data:image/png;base64,iVBORw0KGgo=">
 </body></html>
 """
 PUBLISHED = "https://example.github.io/dropout-batchnorm/"  # below a path
@@ -121,10 +119,6 @@ def test_strict_build_reports_every_mistake_once(broken_site):
         r"index\.html:\d+: .*no element with id 'Training' in notebook\.html",
     ]:
         assert re.search(problem, str(caught.value)), caught.value
-    with pytest.raises(SiteError, match=r"notebook\.html:\d+: <img .* no alt text"):
-        built.check_images(site)
-    with pytest.raises(SiteError, match=r"notebook\.html:\d+: h3 'Loss' follows h1"):
-        built.check_headings(site)
 
 
 def free_port() -> int:
@@ -292,27 +286,6 @@ def test_stale_number(tmp_path, monkeypatch):
         SiteError, match=r"docs/data/dropout\.json: zero is 0\.31 but measures 0\.3;"
     ):
         docsite.record("dropout", "zero", 0.3, root=tmp_path)
-
-
-# Gates on the built site (docsite/built.py): a broken copy of the build.
-
-
-@pytest.fixture
-def built_copy(built_site, tmp_path):
-    return shutil.copytree(built_site, tmp_path / "built-copy")
-
-
-def test_page_with_two_h1_headings(built_copy):
-    edit(built_copy / "dropout" / "index.html", "<h2 ", "<h1>Another</h1>\n<h2 ")
-    with pytest.raises(SiteError, match=r"dropout/index\.html: 2 h1 headings"):
-        built.check_headings(built_copy)
-
-
-def test_page_too_heavy(built_copy):
-    page = built_copy / "batch-normalization" / "index.html"
-    append(page, f"<!-- {'x' * 500_000} -->\n")
-    with pytest.raises(SiteError, match=r"batch-normalization/index\.html: [\d,]+ b"):
-        built.check_weight(built_copy)
 
 
 def test_missing_chromium_fails_on_ci_and_skips_elsewhere(tmp_path, monkeypatch):
