@@ -3,7 +3,6 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -103,34 +102,9 @@ def built_site(site_build) -> Path:
 
 @pytest.fixture(scope="session")
 def tab(built_site):
-    """One Chromium tab on the built site, offline, for the tests that use
-    the interactive figures; ``tab.problems`` lists requests to other hosts
-    and errors."""
-    from playwright.sync_api import sync_playwright
-    from test_browser import ARGS, CHROMIUM, require_chromium, serve
+    """One Chromium tab on the built site, offline, for the tests of the
+    interactive figures (test_browser.open_tab)."""
+    from test_browser import open_tab
 
-    require_chromium()
-    with sync_playwright() as playwright, serve(built_site) as base:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        tab = browser.new_page(viewport={"width": 1280, "height": 800})
-        tab.base, tab.site, tab.problems = base, built_site, []
-        host = urlsplit(base).netloc
-
-        def route(route):
-            url = urlsplit(route.request.url)
-            if url.path == "/sitemap.xml":
-                # Material navigates instantly to the pages that the sitemap
-                # lists, at the site's URL: here, this server's.
-                sitemap = route.fetch().text()
-                sitemap = re.sub(r"<loc>https?://[^/]+/", f"<loc>{base}", sitemap)
-                return route.fulfill(body=sitemap, content_type="application/xml")
-            if url.netloc in {host, ""}:
-                return route.continue_()
-            tab.problems.append(f"request to {route.request.url}")
-            return route.abort()
-
-        tab.route("**/*", route)
-        tab.on("console", lambda m: m.type == "error" and tab.problems.append(m.text))
-        tab.on("pageerror", lambda error: tab.problems.append(str(error)))
+    with open_tab(built_site) as tab:
         yield tab
-        browser.close()

@@ -5,17 +5,20 @@ One session fixture visits every page once, in one tab: it records requests
 to other hosts and console errors, what the page weighs and its h1 headings,
 measures the math, runs axe-core in the light scheme and its colour rules in
 the dark one, clicks every Python block's copy button, and measures notebook
-cells. With SCREENSHOTS=1 it also saves build/screenshots/<page>.png. The
+cells (the measures, in JavaScript: tests/browser.js). With SCREENSHOTS=1 it
+also saves build/screenshots/<page>.png. The
 tests check what it recorded; each check is proven on a broken page at the
 end of this file.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import http.server
 import os
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +33,7 @@ from docsite import ROOT, IncludeError, built, pages, rel
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
 SCREENSHOTS = ROOT / "build" / "screenshots"
+CHECKS = Path(__file__).with_name("browser.js")  # what the visits measure
 SERIOUS = {"serious", "critical"}
 # Reported whatever their impact: the page's outline, for screen readers.
 OUTLINE_RULES = {"heading-order", "page-has-heading-one"}
@@ -37,6 +41,7 @@ OUTLINE_RULES = {"heading-order", "page-has-heading-one"}
 # may weigh together; images, inline ones too, and the data a page reads (the
 # search index, the sitemap) are not counted.
 MAX_PAGE_BYTES = 500_000
+PHONE, DESKTOP = {"width": 390, "height": 844}, {"width": 1280, "height": 800}
 SCHEMES = {"light": "default", "dark": "slate"}  # system scheme: Material's
 # The first test to need the visits waits for all of them.
 pytestmark = pytest.mark.timeout(300)
@@ -75,8 +80,7 @@ def serve(directory: Path):
 
 @dataclass
 class Visit:
-    blocked: list[str] = field(default_factory=list)  # requests to other hosts
-    errors: list[str] = field(default_factory=list)  # console and page errors
+    problems: list[str] = field(default_factory=list)  # other hosts, errors
     math: list[dict] = field(default_factory=list)  # each <math>'s box
     violations: list[str] = field(default_factory=list)  # axe-core's, serious
     copied: list[str] = field(default_factory=list)  # each copy button's text
@@ -84,139 +88,8 @@ class Visit:
     off_phone: list[str] = field(default_factory=list)  # past a phone's edge
     weight: int = 0  # bytes of HTML, CSS and JavaScript loaded
     h1: int = 0  # h1 headings
-    found: dict[str, list[str]] = field(default_factory=dict)  # query: 3 pages
 
 
-MATH = """() => [...document.querySelectorAll("math")].map(m => {
-    const box = m.getBoundingClientRect();
-    return {width: box.width, height: box.height, shown: m.checkVisibility(),
-            text: m.textContent.slice(0, 40)};
-})"""
-PALETTE = """palette => new Promise((shown, late) => {
-    if (!document.body.dataset.mdColorScheme) return shown();  // not Material's
-    setTimeout(() => late(new Error(`palette ${palette} not shown`)), 10000);
-    const check = () => document.body.dataset.mdColorScheme === palette
-        ? shown() : requestAnimationFrame(check);
-    check();
-})"""
-# Each Python block's copy button, clicked as a reader would, once the block
-# is shown (its content tab chosen, its <details> opened).
-COPY = """async () => {
-    const copied = [];
-    for (const block of document.querySelectorAll(
-            ".md-content .language-python.highlight")) {
-        const tabbed = block.closest(".tabbed-block");
-        if (tabbed && !tabbed.checkVisibility()) {
-            const i = [...tabbed.parentElement.children].indexOf(tabbed);
-            tabbed.closest(".tabbed-set")
-                .querySelectorAll(":scope > .tabbed-labels > label")[i].click();
-        }
-        const details = block.closest("details");
-        if (details && !details.open) details.querySelector("summary").click();
-        await new Promise(drawn => requestAnimationFrame(() => setTimeout(drawn)));
-        await navigator.clipboard.writeText("");
-        block.querySelector("button[data-md-type=copy]").click();
-        let text = "";  // the button writes the clipboard asynchronously
-        for (let wait = 0; !text && wait < 100; wait++) {
-            await new Promise(later => setTimeout(later, 20));
-            text = await navigator.clipboard.readText();
-        }
-        copied.push(text);
-    }
-    return copied;
-}"""
-# At a phone's width, what reaches past the screen's right edge and is not
-# inside something that scrolls sideways (code and tables do), a table that
-# scrolls with no sign of it, and any equation that would need to scroll.
-PHONE, DESKTOP = {"width": 390, "height": 844}, {"width": 1280, "height": 800}
-OFF_SCREEN = """async () => {
-    await new Promise(drawn => requestAnimationFrame(() => setTimeout(drawn)));
-    const width = document.documentElement.clientWidth, off = new Set();
-    for (const el of document.querySelectorAll(".md-content *")) {
-        const box = el.getBoundingClientRect();
-        if (!box.width || box.right <= width + 1 || !el.checkVisibility()) continue;
-        let up = el.parentElement;
-        for (; up && up !== document.body; up = up.parentElement) {
-            const x = getComputedStyle(up).overflowX;
-            if ((x === "auto" || x === "scroll") && up.scrollWidth > up.clientWidth)
-                break;
-        }
-        const text = el.textContent.trim().slice(0, 40);
-        if (!up || up === document.body) off.add(`<${el.localName}> ${text}`);
-    }
-    // A table that scrolls says so (widgets.js fades its edge).
-    for (const el of document.querySelectorAll(".md-typeset__scrollwrap"))
-        if (el.scrollWidth > el.clientWidth + 1 && !el.matches(".scrolls-right"))
-            off.add(`table that hides its scrolling: ${
-                el.textContent.trim().slice(0, 40)}`);
-    // An equation does not scroll: it is split, or it fits.
-    for (const el of document.querySelectorAll(".md-content div.math"))
-        if (el.scrollWidth > el.clientWidth + 1)
-            off.add(`equation, ${el.scrollWidth} px wide: ${
-                el.textContent.trim().slice(0, 40)}`);
-    return [...off];
-}"""
-WEIGHT = r"""() => {
-    const code = [...performance.getEntriesByType("resource")]
-        .filter(e => /\.(css|js)$/.test(new URL(e.name).pathname));
-    const html = document.documentElement.outerHTML;
-    const images = html.match(/data:image\/[^"')\s]+/g);
-    return performance.getEntriesByType("navigation")[0].decodedBodySize
-        - (images || []).reduce((bytes, image) => bytes + image.length, 0)
-        + code.reduce((bytes, entry) => bytes + entry.decodedBodySize, 0);
-}"""
-CELLS = """() => [document.querySelector(".md-content__inner").clientWidth,
-    Math.min(...[...document.querySelectorAll(".jp-InputArea-editor")]
-        .filter(cell => !cell.closest("details.solution"))  // inset on purpose
-        .map(cell => cell.getBoundingClientRect().width))]"""
-
-
-# A text's contrast depends on its own styles and on what lies behind it. A
-# long page has some 2,000 text nodes but only about a hundred kinds, most of
-# them on every page (navigation, code, footer): the colour rules check one
-# element of each kind (same chain of ancestors' tags and classes, colour,
-# background, font size and weight) not yet checked in that colour scheme,
-# marked here with data-contrast-sample.
-SAMPLE_TEXT = """checked => {
-    for (const element of document.querySelectorAll("[data-contrast-sample]"))
-        element.removeAttribute("data-contrast-sample");
-    // An element's ground and chain of ancestors, found once for all the
-    // texts that it and its descendants hold.
-    const once = find => {
-        const found = new Map();
-        return element => {
-            if (!found.has(element)) found.set(element, find(element));
-            return found.get(element);
-        };
-    };
-    const background = once(element => {
-        if (!element) return "none";
-        const colour = getComputedStyle(element).backgroundColor;
-        if (colour !== "rgba(0, 0, 0, 0)") return colour;
-        return background(element.parentElement);
-    });
-    const ancestors = once(element => {
-        if (!element || element === document.body) return "";
-        const classes = [...element.classList].sort().map(c => "." + c).join("");
-        const above = ancestors(element.parentElement);
-        return element.tagName + classes + (above ? " < " + above : "");
-    });
-    const kinds = new Set(checked), added = [];
-    const texts = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-    while (texts.nextNode()) {
-        if (!texts.currentNode.textContent.trim()) continue;
-        const element = texts.currentNode.parentElement;
-        const style = getComputedStyle(element);
-        const kind = [ancestors(element), style.color, background(element),
-                      style.fontSize, style.fontWeight].join(" | ");
-        if (!kinds.has(kind)) {
-            kinds.add(kind);
-            added.push(kind);
-            element.setAttribute("data-contrast-sample", "");
-        }
-    }
-    return added;
-}"""
 SAMPLED = "[data-contrast-sample]"
 COLOUR_RULES = {"color-contrast": "*", "link-in-text-block": "a[href], [role=link]"}
 NARROWED = {  # the colour rules, narrowed to the sampled texts (axe.configure)
@@ -241,7 +114,7 @@ def axe(tab, scheme: str) -> list[str]:
         tab.evaluate(Axe().axe_script)
         tab.evaluate("rules => axe.configure(rules)", NARROWED)
     checked = tab.checked.setdefault(scheme, set())
-    added = tab.evaluate(SAMPLE_TEXT, sorted(checked))
+    added = tab.evaluate("c => siteChecks.sampleTexts(c)", sorted(checked))
     checked.update(added)
     if scheme == "dark" and not added:
         return []
@@ -258,67 +131,93 @@ def axe(tab, scheme: str) -> list[str]:
 
 
 def visit(tab, url: str, name: str) -> Visit:
-    seen = tab.seen = Visit()
+    seen = Visit()
     tab.emulate_media(color_scheme="light")
     tab.goto(url, wait_until="load")
-    seen.math, seen.h1 = tab.evaluate(MATH), tab.locator("h1").count()
+    seen.math, seen.h1 = tab.evaluate("siteChecks.math()"), tab.locator("h1").count()
     if os.environ.get("SCREENSHOTS") == "1":
         tab.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
     for scheme, palette in SCHEMES.items():
         tab.emulate_media(color_scheme=scheme)
-        tab.evaluate(PALETTE, palette)
+        tab.evaluate("p => siteChecks.palette(p)", palette)
         seen.violations += [f"({scheme}) {v}" for v in axe(tab, scheme)]
     tab.set_viewport_size(PHONE)
-    seen.off_phone = tab.evaluate(OFF_SCREEN)
+    seen.off_phone = tab.evaluate("siteChecks.offPhone()")
     tab.set_viewport_size(DESKTOP)
-    seen.copied = tab.evaluate(COPY)
+    seen.copied = tab.evaluate("siteChecks.copy()")
     if tab.locator(".jp-InputArea-editor").count():
-        seen.cells = tab.evaluate(CELLS)
-    seen.weight = tab.evaluate(WEIGHT)  # once every script has loaded its own
+        seen.cells = tab.evaluate("siteChecks.cells()")
+    seen.weight = tab.evaluate(
+        "siteChecks.weight()"
+    )  # once every script has loaded its own
     return seen
 
 
-def browse(site: Path, names: list[str], queries=()) -> dict[str, Visit]:
-    """Visit the built pages ``names`` ("dropout/index.html") of ``site``;
-    then search for each of ``queries``: ``found`` under the key "search"."""
+@functools.cache
+def playwright():
+    """Playwright, started once in this process: its tabs may be open at once
+    (the explorers' session tab and a test's own)."""
     from playwright.sync_api import sync_playwright
 
-    if os.environ.get("SCREENSHOTS") == "1":
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright, serve(site) as base:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    started = sync_playwright().start()
+    atexit.register(started.stop)
+    return started
+
+
+@contextlib.contextmanager
+def open_tab(site: Path):
+    """A Chromium tab on ``site``, served from 127.0.0.1 (``tab.base``) with
+    every other host unreachable; ``tab.problems`` collects the requests to
+    other hosts and the errors (console and page)."""
+    require_chromium()
+    with serve(site) as base:
+        browser = playwright().chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         context = browser.new_context(
-            viewport=DESKTOP,
-            permissions=["clipboard-read", "clipboard-write"],
+            viewport=DESKTOP, permissions=["clipboard-read", "clipboard-write"]
         )
         context.set_default_timeout(30_000)
+        context.add_init_script(path=CHECKS)
         tab = context.new_page()
-        tab.checked = {}  # scheme: the kinds of text checked
+        tab.base, tab.site, tab.problems = base, site, []
         host = urlsplit(base).netloc
 
         def route(route):
-            if urlsplit(route.request.url).netloc == host:
+            url = urlsplit(route.request.url)
+            if url.path == "/sitemap.xml":
+                # Material navigates instantly to the pages that the sitemap
+                # lists, at the site's URL: here, this server's.
+                sitemap = route.fetch().text()
+                sitemap = re.sub(r"<loc>https?://[^/]+/", f"<loc>{base}", sitemap)
+                return route.fulfill(body=sitemap, content_type="application/xml")
+            if url.netloc in {host, ""}:
                 return route.continue_()
-            tab.seen.blocked.append(route.request.url)
+            tab.problems.append(f"request to {route.request.url}")
             return route.abort()
 
         context.route("**/*", route)
         tab.on(
-            "console", lambda m: m.type == "error" and tab.seen.errors.append(m.text)
+            "console",
+            lambda m: m.type == "error" and tab.problems.append(f"console: {m.text}"),
         )
-        tab.on("pageerror", lambda error: tab.seen.errors.append(str(error)))
-        visits = {}
+        tab.on("pageerror", lambda error: tab.problems.append(f"error: {error}"))
+        yield tab
+        browser.close()
+
+
+def browse(site: Path, names: list[str]) -> dict[str, Visit]:
+    """Visit the built pages ``names`` ("dropout/index.html") of ``site``."""
+    if os.environ.get("SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    visits = {}
+    with open_tab(site) as tab:
+        tab.checked = {}  # scheme: the kinds of text checked
         for name in names:
-            url = base + name.removesuffix("index.html")
+            url = tab.base + name.removesuffix("index.html")
+            before = len(tab.problems)
             visits[name] = visit(
                 tab, url, name.removesuffix("index.html").strip("/") or "index"
             )
-        if queries:  # as a visit of its own: its requests and errors too
-            searching = tab.seen = visits["search"] = Visit()
-            tab.goto(base, wait_until="load")
-            tab.locator(".md-search__input").click()
-            searching.found = {q: tab.evaluate(TOP_THREE, q) for q in queries}
-        browser.close()
+            visits[name].problems = tab.problems[before:]
     return visits
 
 
@@ -329,23 +228,17 @@ def visits(built_site, request) -> dict[str, Visit]:
     names = [p.file for p in built.pages(built_site).values()]
     if page := request.config.getoption("--page"):
         return browse(built_site, [f"{page}/index.html".removeprefix("index/")])
-    return browse(built_site, names, SEARCHES)
+    return browse(built_site, names)
 
 
 def problems(visits: dict[str, Visit], what) -> list[str]:
     return [f"{page}: {problem}" for page, v in visits.items() for problem in what(v)]
 
 
-def offline(v: Visit) -> list[str]:
-    return [f"request to {u}" for u in v.blocked] + [
-        f"console error: {e}" for e in v.errors
-    ]
-
-
 def test_every_page_loads_offline_without_errors(visits, built_site):
     pages = {p.relative_to(built_site).as_posix() for p in built.html_files(built_site)}
-    assert set(visits) - {"search"} == pages
-    found = problems(visits, offline)
+    assert set(visits) == pages
+    found = problems(visits, lambda v: v.problems)
     assert not found, "\n".join(found)
 
 
@@ -361,13 +254,13 @@ def too_heavy(v: Visit) -> list[str]:
 
 
 def test_every_page_loads_at_most_500_kb(visits):
-    found = problems({k: v for k, v in visits.items() if k != "search"}, too_heavy)
+    found = problems(visits, too_heavy)
     assert not found, "\n".join(found)
 
 
 def test_every_page_has_one_h1(visits):
     found = [f"{page}: {v.h1} h1" for page, v in visits.items() if v.h1 != 1]
-    assert found == ["search: 0 h1"], found  # the search is no page
+    assert not found, found
 
 
 def test_nothing_runs_off_a_phone_screen(visits):
@@ -477,9 +370,9 @@ def test_what_runs_off_a_phone_screen_is_caught(broken):
 
 
 def test_a_page_that_loads_from_another_host_is_caught(broken):
-    blocked = broken["cdn.html"].blocked
-    hosts = {urlsplit(url).netloc for url in blocked}
-    assert hosts == {"cdn.example.org", "fonts.googleapis.com"}, blocked
+    found = broken["cdn.html"].problems
+    hosts = {urlsplit(p[11:]).netloc for p in found if p.startswith("request to")}
+    assert hosts == {"cdn.example.org", "fonts.googleapis.com"}, found
 
 
 def test_a_heavy_page_is_caught_and_images_do_not_count(broken):
@@ -499,52 +392,3 @@ def test_colour_rules_check_every_kind_of_text(broken):
         found = [v for v in broken["one.html"].violations if f"({scheme})" in v]
         assert len(found) == 1 and "'#faint'], ['#on-dark']" in found[0], found
     assert not broken["again.html"].violations  # the same kinds, checked once
-
-
-# What readers type, and the page they expect among the first three results.
-SEARCHES = {
-    "inverted dropout": "dropout/",
-    "MC dropout": "dropout/",
-    "spatial dropout": "dropout/",
-    "noise_shape": "dropout/",
-    "moving variance": "batch-normalization/",
-    "moving mean": "batch-normalization/",
-    "momentum": "batch-normalization/",
-    "fine-tuning": "batch-normalization/",
-    "variance shift": "together/",
-    "input_shape": "pitfalls/",
-    "SpatialDropout2D": "convolutional/",
-    "Conv2D BatchNormalization": "convolutional/",
-    "CNN dropout": "convolutional/",
-    "CNN batch normalization": "convolutional/",
-    "recurrent_dropout": "recurrent/",
-    "LSTM dropout": "recurrent/",
-    "transformer dropout": "attention/",
-    "pre-norm": "attention/",
-    "GroupNormalization": "normalization-layers/",
-    "layer normalization": "normalization-layers/",
-    "SpatialDropout2D digits": "results/",
-}
-# The first three pages among the results, once the list has stopped changing.
-TOP_THREE = """async query => {
-    const input = document.querySelector(".md-search__input");
-    input.value = query;
-    input.dispatchEvent(new KeyboardEvent("keyup", {key: "e"}));
-    const pages = () => [...new Set([...document.querySelectorAll(
-        ".md-search-result__item > a")].map(a => new URL(a.href).pathname.slice(1)))]
-        .slice(0, 3);
-    let last = "", same = 0;
-    for (let i = 0; i < 100 && same < 5; i++) {
-        await new Promise(later => setTimeout(later, 50));
-        const now = JSON.stringify(pages());
-        same = now === last && now !== "[]" ? same + 1 : 0;
-        last = now;
-    }
-    return pages();
-}"""
-
-
-def test_search_finds_the_page_a_reader_expects(visits):
-    found = visits["search"].found
-    missed = {q: top for q, top in found.items() if SEARCHES[q] not in top}
-    assert found and not missed, f"not among the first three pages: {missed}"
