@@ -2,7 +2,7 @@
 
 They render the numbers of pages that ask for them (docsite/numbers.py),
 check every include line before pymdownx.snippets reads it, render TeX as
-MathML, name two theme elements for screen readers, and trim notebook pages.
+MathML, name two theme elements for screen readers, and fold lab solutions.
 A contributor's mistake (an include that does not resolve, a snippet that
 does not parse, an unknown number, TeX that does not convert) is logged as
 an error that names the file, once, and the rest of the page still builds:
@@ -21,7 +21,6 @@ import jinja2
 from latex2mathml.converter import convert
 
 from docsite import INCLUDE, block_key, include_problems, numbers
-from docsite.notebook_css import purge_page
 
 log = logging.getLogger("mkdocs.hooks.docsite")
 
@@ -185,7 +184,7 @@ def fold_solutions(output: str) -> str:
 
 
 def on_post_page(output, page, config):
-    return add_names(fold_solutions(purge_page(output, page)))
+    return add_names(fold_solutions(output))
 
 
 def on_post_template(output_content, template_name, config):
