@@ -221,13 +221,14 @@ def _short_training(max_epochs: int = 1):
         keras.Model.fit = fit
 
 
-def _reseed(seed: int = 0) -> None:
+def _reseed() -> None:
     import keras
 
-    keras.utils.set_random_seed(seed)
+    keras.utils.set_random_seed(0)
 
 
 def _reset_keras() -> None:
+    """A fresh start, as in a new interpreter: layer names count from 0."""
     if "keras" in sys.modules:
         sys.modules["keras"].backend.clear_session()
 
@@ -275,10 +276,11 @@ _printed: dict[Path, list[tuple[int, str]]] = {}
 SECTION = re.compile(r"^\s*# --8<-- \[(start|end):([\w-]+)\]", re.M)
 
 
-def outputs(path: Path, root: Path = ROOT) -> dict[str, str]:
-    """What a snippet prints when it runs: the whole script's output (key
-    ``""``) and each section's, from the lines between its markers; only
-    those that print something."""
+def check_outputs(path: Path, root: Path = ROOT) -> dict[str, str]:
+    """What a snippet prints when it runs, the whole script's (key ``""``)
+    and each section's (from the lines between its markers), is what its
+    pages show under its blocks: docs/data/<folder>.json, which ``make data``
+    rewrites."""
     path = Path(path).resolve()
     run_snippet(path, root)
     source = path.read_text(encoding="utf-8")
@@ -291,16 +293,9 @@ def outputs(path: Path, root: Path = ROOT) -> dict[str, str]:
         name: "".join(text for at, text in _printed[path] if start < at < end)
         for name, (start, end) in lines.items()
     }
-    return {name: text for name, text in printed.items() if text.strip()}
-
-
-def check_outputs(path: Path, root: Path = ROOT) -> dict[str, str]:
-    """A snippet's outputs are those that its pages show under its blocks,
-    stored in the data file of its folder (``make data`` rewrites it)."""
-    printed = outputs(path, root)
+    printed = {name: text for name, text in printed.items() if text.strip()}
     if printed:
-        page = Path(path).resolve().parent.name
-        record(page, f"output:{Path(path).name}", printed, root=root)
+        record(path.parent.name, f"output:{path.name}", printed, root=root)
     return printed
 
 
