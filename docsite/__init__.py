@@ -170,10 +170,11 @@ def run_blocks(blocks: list[Block], root: Path = ROOT) -> dict:
             # the next blocks print must not depend on the order of tests.
             _reseed()
             continue
-        capped = _short_training() if block.from_snippet else contextlib.nullcontext()
+        # A snippet's part trains one epoch: the snippet's own run trains it.
+        keras_as_tested = _keras_as_tested(1 if block.from_snippet else None)
         printed = io.StringIO()
         try:
-            with capped, contextlib.redirect_stdout(printed):
+            with keras_as_tested, contextlib.redirect_stdout(printed):
                 exec(compile(block.code, block.where, "exec"), namespace)
         except Exception as error:
             raise SiteError(
@@ -206,19 +207,28 @@ def check_block_outputs(page: Path, blocks: list[Block], root: Path = ROOT) -> N
 
 
 @contextlib.contextmanager
-def _short_training(max_epochs: int = 1):
+def _keras_as_tested(max_epochs: int | None = None):
+    """Keras as the tests run the site's code: 64 training steps to a call of
+    the compiled step (``steps_per_execution``), the same updates in the same
+    order with less Python between them, so every number is the one a reader
+    gets; with ``max_epochs``, ``fit`` trains that many epochs at most."""
     import keras
 
-    fit = keras.Model.fit
+    compile_, fit = keras.Model.compile, keras.Model.fit
+
+    def compile(self, *args, **kwargs):
+        kwargs.setdefault("steps_per_execution", 64)
+        return compile_(self, *args, **kwargs)
 
     def short_fit(self, *args, epochs=1, **kwargs):
         return fit(self, *args, epochs=min(epochs, max_epochs), **kwargs)
 
-    keras.Model.fit = short_fit
+    keras.Model.compile = compile
+    keras.Model.fit = short_fit if max_epochs else fit
     try:
         yield
     finally:
-        keras.Model.fit = fit
+        keras.Model.compile, keras.Model.fit = compile_, fit
 
 
 def _reseed() -> None:
@@ -244,7 +254,7 @@ def _run_snippet(path: Path, root: Path) -> dict:
     _reset_keras()
     printed = _Printed(str(path))
     try:
-        with contextlib.redirect_stdout(printed):
+        with contextlib.redirect_stdout(printed), _keras_as_tested():
             namespace = runpy.run_path(str(path), run_name="__main__")
     except Exception as error:
         raise SiteError(
