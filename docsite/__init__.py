@@ -245,8 +245,21 @@ def _reset_keras() -> None:
 
 def run_snippet(path: Path, root: Path = ROOT) -> dict:
     """Run a snippet as ``python snippets/<page>/<name>.py`` would, in this
-    process, once: every test that needs its result shares it."""
-    return _run_snippet(Path(path).resolve(), root.resolve())
+    process, once: every test that needs its result shares it. A snippet
+    that failed (raised, or never finished) is not run again: every later
+    call raises :class:`ScriptFailed` at once."""
+    path = Path(path).resolve()
+    if path in _failed:
+        raise ScriptFailed(_failed[path])
+    return _run_snippet(path, root.resolve())
+
+
+class ScriptFailed(SiteError):
+    """A snippet failed. Its own test reports it; a test that only needs
+    its results is skipped (tests/conftest.py), so one cause, one failure."""
+
+
+_failed: dict[Path, str] = {}
 
 
 @cache
@@ -256,10 +269,11 @@ def _run_snippet(path: Path, root: Path) -> dict:
     try:
         with contextlib.redirect_stdout(printed), _keras_as_tested():
             namespace = runpy.run_path(str(path), run_name="__main__")
-    except Exception as error:
-        raise SiteError(
-            f"{rel(path, root)}: {type(error).__name__}: {error}"
-        ) from error
+    except BaseException as error:  # a time limit's too: it stops the script
+        _failed[path] = f"{rel(path, root)}: {type(error).__name__}: {error}"
+        if isinstance(error, Exception):
+            raise ScriptFailed(_failed[path]) from error
+        raise
     _printed[path] = printed.writes
     return namespace
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from docsite import ROOT
+from docsite import ROOT, ScriptFailed
 
 # Quiet TensorFlow's start-up logging before anything imports it; draw
 # figures without a display.
@@ -41,10 +41,26 @@ def pytest_addoption(parser):
     )
 
 
+# The modules that hold a page's checks, besides its claims' (with --page,
+# the others are not even imported).
+PAGE_MODULES = {"test_pages.py", "test_snippets.py", "test_diagrams.py"}
+PAGE_MODULES |= {"test_browser.py", "test_site.py"}
+
+
+def claims_module(page: str) -> str:
+    return f"test_claims_{page.replace('-', '_')}.py"
+
+
+def pytest_ignore_collect(collection_path, config):
+    page = config.getoption("--page")
+    if page and collection_path.name.startswith("test_"):
+        return collection_path.name not in PAGE_MODULES | {claims_module(page)}
+    return None
+
+
 def about_page(item, page: str) -> bool:
-    claims = f"test_claims_{page.replace('-', '_')}.py"
     return (
-        item.path.name == claims
+        item.path.name == claims_module(page)
         or f"docs/{page}.md]" in item.nodeid
         or f"[snippets/{page}/" in item.nodeid
         or item.name == "test_strict_build_has_no_warnings"
@@ -55,6 +71,21 @@ def pytest_itemcollected(item):
     item.add_marker(pytest.mark.xdist_group(group(item)))
 
 
+OWN_TEST = "test_snippet_trains"  # a script's own test, which reports it
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """A test that only needs a failed script's results is skipped: the
+    script's own test reports the failure, once."""
+    try:
+        return (yield)
+    except ScriptFailed as failed:
+        if item.originalname == OWN_TEST:
+            raise
+        pytest.skip(f"{failed.args[0].split(': ')[0]} fails; {OWN_TEST} reports it")
+
+
 def pytest_collection_modifyitems(config, items):
     # The largest groups first (the site's, then by number of tests), so that
     # the last group to start is a short one and both workers end together.
@@ -62,7 +93,9 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         size[group(item)] = size.get(group(item), 0) + 1
     size["site"] = len(items)
-    items.sort(key=lambda item: -size[group(item)])
+    # In each group, the scripts' own tests first: a script that fails
+    # does so in its own test.
+    items.sort(key=lambda item: (-size[group(item)], item.originalname != OWN_TEST))
     page = config.getoption("--page")
     if page:
         if not (ROOT / "docs" / f"{page}.md").is_file():
