@@ -22,19 +22,21 @@ window.siteChecks = {
         for (const block of document.querySelectorAll(
                 ".md-content .language-python.highlight")) {
             const tabbed = block.closest(".tabbed-block");
-            if (tabbed && !tabbed.checkVisibility()) {
-                const i = [...tabbed.parentElement.children].indexOf(tabbed);
-                tabbed.closest(".tabbed-set")
-                    .querySelectorAll(":scope > .tabbed-labels > label")[i].click();
-            }
             const details = block.closest("details");
-            if (details && !details.open) details.querySelector("summary").click();
-            await new Promise(drawn => requestAnimationFrame(() => setTimeout(drawn)));
+            if (!block.checkVisibility()) {  // shown, then drawn
+                if (tabbed && !tabbed.checkVisibility()) {
+                    const i = [...tabbed.parentElement.children].indexOf(tabbed);
+                    tabbed.closest(".tabbed-set")
+                        .querySelectorAll(":scope > .tabbed-labels > label")[i].click();
+                }
+                if (details && !details.open) details.querySelector("summary").click();
+                await new Promise(drawn => requestAnimationFrame(() => setTimeout(drawn)));
+            }
             await navigator.clipboard.writeText("");
             block.querySelector("button[data-md-type=copy]").click();
             let text = "";  // the button writes the clipboard asynchronously
-            for (let wait = 0; !text && wait < 100; wait++) {
-                await new Promise(later => setTimeout(later, 20));
+            for (let wait = 0; !text && wait < 400; wait++) {
+                await new Promise(later => setTimeout(later, 5));
                 text = await navigator.clipboard.readText();
             }
             copied.push(text);

@@ -169,13 +169,6 @@ def test_serve_shows_mistakes_and_recovers(broken_site):
     assert "docs/pitfalls.md" in log and "no_end.py" in log, log
 
 
-def test_snippet_that_raises(site):
-    snippet = site / "snippets" / "dropout" / "on_inputs.py"
-    edit(snippet, "import keras\n", 'import keras\n\nraise RuntimeError("boom")\n')
-    with pytest.raises(SiteError, match=r"snippets/dropout/on_inputs\.py: .*boom"):
-        docsite.run_snippet(snippet, site)
-
-
 def test_one_failure_per_broken_script(site):
     """The checks of one page (`make page`) on a copy with a script that
     raises and one that never ends: each fails its own test, naming the
