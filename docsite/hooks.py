@@ -123,6 +123,13 @@ def to_mathml(tex: str, display: str) -> str:
 NOT_SEARCHED = re.compile(
     r'<div class="jp-OutputArea jp-Cell-outputArea"|<span class="notice"'
 )
+# mkdocs-jupyter appends the notebook's inline stylesheets as text, which the
+# notebook template empties (overrides/notebook-page.html.j2) and Markdown
+# then shows as a code block: "<style> [] </style>".
+EMPTY_STYLE = re.compile(
+    r'<div class="language-text highlight"><pre><span></span><code>\s*'
+    r"&lt;style&gt;\s*\[\]\s*&lt;/style&gt;\s*</code></pre></div>"
+)
 
 
 def on_page_content(html_text, page, config, files):
@@ -130,6 +137,7 @@ def on_page_content(html_text, page, config, files):
         page.meta.setdefault("search", {"boost": 0.5})
         # and its outputs and copy notices are not searched.
         html_text = NOT_SEARCHED.sub(r"\g<0> data-search-exclude", html_text)
+        html_text = EMPTY_STYLE.sub("", html_text)
 
     def render(match, display):
         try:
