@@ -1,22 +1,15 @@
-"""The labs: notebooks generated from `notebooks/<topic>.md` (`make notebooks`).
+"""The labs: notebooks generated from `notebooks/<topic>.md` by `make notebooks`
+(`make notebooks NOTEBOOKS=dropout`: that lab only).
 
 A lab's source is Markdown in jupytext's format: its prose becomes Markdown
 cells (two blank lines start a new one) and each ```python block a code
 cell; ```python tags=["solution"] marks an exercise's solution. A code cell
-takes code from the snippets through include lines written as comments:
-
-    ```python
-    # --8<-- "snippets/dropout/after_hidden.py:model"
-    model.summary()
-    ```
-
-Each include is expanded by the site's own mechanism (docsite.expand), so a
-lab shows exactly the code that the pages show and the tests run. The
-notebook, `docs/notebooks/<topic>.ipynb`, is executed from a clean kernel
-and written with its outputs; mkdocs-jupyter renders them and never runs it.
-
-    python -m docsite.notebooks           # every lab (make notebooks)
-    python -m docsite.notebooks dropout   # notebooks/dropout.md only
+takes code from the snippets through include lines written as comments,
+`# --8<-- "snippets/<page>/<name>.py:<section>"`, which the site's own
+mechanism expands (docsite.expand): a lab shows exactly the code that the
+pages show and the tests run. The notebook, `docs/notebooks/<topic>.ipynb`,
+is executed from a clean kernel and written with its outputs;
+mkdocs-jupyter renders them and never runs it.
 """
 
 from __future__ import annotations
@@ -24,6 +17,7 @@ from __future__ import annotations
 import re
 import sys
 import tempfile
+from itertools import zip_longest
 from pathlib import Path
 
 import jupytext
@@ -33,7 +27,6 @@ from docsite import ROOT, Block, SiteError, expand, rel
 
 INCLUDE = re.compile(r"^(?P<indent>\s*)# (?P<include>--8<-- .*)$", re.M)
 TEX = re.compile(r"\$[^$\s][^$]*\$")
-KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
 
 def sources(root: Path = ROOT) -> list[Path]:
@@ -47,63 +40,49 @@ def target(source: Path, root: Path = ROOT) -> Path:
 
 
 def _cells(source: Path, root: Path):
-    """(where, cell type, source with includes expanded, includes a snippet,
-    tags) of each cell of the source."""
+    """(where, cell, whether it includes a snippet) for each cell of the
+    source, with its includes expanded and a stable id."""
     name = rel(source, root)
     text = source.read_text(encoding="utf-8")
     if not text.startswith("# "):
         raise SiteError(f"{name}:1: start with the lab's `# ` title")
-    fences = [
-        n for n, line in enumerate(text.splitlines(), 1) if line[:9] == "```python"
-    ]
-    code_cells = iter(fences)
-    for cell in jupytext.reads(text, fmt="md").cells:
+    lines = enumerate(text.splitlines(), 1)
+    fences = (n for n, line in lines if line.startswith("```python"))
+    for number, cell in enumerate(jupytext.reads(text, fmt="md").cells, 1):
         body = cell.source.strip("\n")
-        tags = list(cell.metadata.get("tags", []))
+        where, code = name, body
         if cell.cell_type == "code":
-            where = f"{name}:{next(code_cells)}"
+            where = f"{name}:{next(fences)}"
             code = INCLUDE.sub(r"\g<indent>\g<include>", body)
-            yield (
-                where,
-                "code",
-                expand(code, where, root).strip("\n"),
-                code != body,
-                tags,
-            )
-            continue
-        if "--8<--" in body:
+        elif "--8<--" in body:
             raise SiteError(f"{name}: an include in prose is not expanded: {body[:60]}")
-        if TEX.search(body):
+        elif TEX.search(body):
             raise SiteError(
                 f"{name}: notebook pages render no TeX math (no MathJax); "
                 f"leave equations to the pages: {body[:60]}"
             )
-        yield name, "markdown", body, False, tags
+        cell.source = expand(code, where, root).strip("\n")
+        cell.id = f"cell-{number}"  # stable ids: regenerating changes no line
+        # Only tags are kept: "solution" is shown collapsed on the site.
+        tags = cell.metadata.get("tags")
+        cell.metadata = {"tags": tags} if tags else {}
+        yield where, cell, code != body
 
 
 def generate(source: Path, root: Path = ROOT) -> nbformat.NotebookNode:
     """The notebook that a source describes, includes expanded, not executed."""
-    notebook = nbformat.v4.new_notebook(metadata={"kernelspec": dict(KERNELSPEC)})
-    for number, (_, kind, body, _, tags) in enumerate(_cells(source, root), 1):
-        make = (
-            nbformat.v4.new_code_cell
-            if kind == "code"
-            else nbformat.v4.new_markdown_cell
-        )
-        new = make(body)
-        new.id = f"cell-{number}"  # stable ids: regenerating changes no line
-        if tags:  # "solution": shown collapsed on the site
-            new.metadata["tags"] = tags
-        notebook.cells.append(new)
+    kernel = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook = nbformat.v4.new_notebook(metadata={"kernelspec": kernel})
+    notebook.cells = [cell for _, cell, _ in _cells(source, root)]
     return notebook
 
 
 def code_blocks(source: Path, root: Path = ROOT) -> list[Block]:
     """The lab's code cells, as blocks to run in order (docsite.run_blocks)."""
     return [
-        Block(where, body + "\n", from_snippet)
-        for where, kind, body, from_snippet, _ in _cells(source, root)
-        if kind == "code"
+        Block(where, cell.source + "\n", from_snippet)
+        for where, cell, from_snippet in _cells(source, root)
+        if cell.cell_type == "code"
     ]
 
 
@@ -117,37 +96,34 @@ def without_outputs(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 
 def execute(notebook: nbformat.NotebookNode, name: str) -> None:
-    """Run the notebook from a clean kernel, in place; a failing cell raises
-    SiteError naming the notebook and the cell."""
-    from nbclient import NotebookClient
+    """Run the notebook from a clean kernel, in place, in an empty directory;
+    a failing cell raises SiteError naming the notebook and the error."""
+    import nbclient
     from nbclient.exceptions import CellExecutionError
 
-    with tempfile.TemporaryDirectory() as workdir:
-        client = NotebookClient(
-            notebook,
-            kernel_name="python3",
-            timeout=120,
-            record_timing=False,  # no timestamps in the committed files
-            coalesce_streams=True,  # one output per stream: stable files
-            resources={"metadata": {"path": workdir}},
-            # TensorFlow's start-up messages stay out of the outputs.
-            extra_arguments=["--IPKernelApp.capture_fd_output=False"],
-        )
-        try:
-            client.execute()
-        except CellExecutionError as error:
-            raise SiteError(f"{name}: {error.ename}: {error.evalue}") from None
+    try:
+        with tempfile.TemporaryDirectory() as workdir:
+            nbclient.execute(
+                notebook,
+                cwd=workdir,
+                kernel_name="python3",
+                timeout=120,
+                record_timing=False,  # no timestamps in the committed files
+                coalesce_streams=True,  # one output per stream: stable files
+                # TensorFlow's start-up messages stay out of the outputs.
+                extra_arguments=["--IPKernelApp.capture_fd_output=False"],
+            )
+    except CellExecutionError as error:
+        raise SiteError(f"{name}: {error.ename}: {error.evalue}") from None
 
 
 def check_executed(path: Path, root: Path = ROOT) -> None:
     """The committed notebook was executed top to bottom in one kernel, and
     every code cell shows something."""
     name = rel(path, root)
-    count = 0
-    for number, cell in enumerate(nbformat.read(path, as_version=4).cells, 1):
-        if cell.cell_type != "code":
-            continue
-        count += 1
+    cells = enumerate(nbformat.read(path, as_version=4).cells, 1)
+    code = [(number, cell) for number, cell in cells if cell.cell_type == "code"]
+    for count, (number, cell) in enumerate(code, 1):
         if cell.execution_count != count:
             raise SiteError(
                 f"{name}: cell {number} has execution count {cell.execution_count}, "
@@ -164,31 +140,22 @@ def check_executed(path: Path, root: Path = ROOT) -> None:
 
 
 def check_in_sync(source: Path, root: Path = ROOT) -> None:
-    """The committed notebook's cells are what its source generates: cell
-    types, sources and tags are compared, outputs are not."""
+    """The committed notebook, its outputs cleared, is what its source
+    generates."""
     path = target(source, root)
     name, origin = rel(path, root), rel(source, root)
     if not path.exists():
         raise SiteError(
             f"{name}: missing; run `make notebooks` to make it from {origin}"
         )
-
-    def cells(notebook):
-        return [(c.cell_type, c.source, c.metadata.get("tags")) for c in notebook.cells]
-
-    committed = cells(nbformat.read(path, as_version=4))
-    expected = cells(generate(source, root))
-    for number, (old, new) in enumerate(zip(committed, expected, strict=False), 1):
+    committed = without_outputs(nbformat.read(path, as_version=4)).cells
+    expected = generate(source, root).cells
+    for number, (old, new) in enumerate(zip_longest(committed, expected), 1):
         if old != new:
             raise SiteError(
-                f"{name}: cell {number} differs from what {origin} makes; "
-                "run `make notebooks`"
+                f"{name}: cell {number} of {len(committed)} differs from what "
+                f"{origin} makes ({len(expected)} cells); run `make notebooks`"
             )
-    if len(committed) != len(expected):
-        raise SiteError(
-            f"{name}: {len(committed)} cells, but {origin} makes {len(expected)}; "
-            "run `make notebooks`"
-        )
 
 
 DOWNLOAD = re.compile(r'<a href="([^"]+)" download\b')  # overrides/main.html
@@ -203,12 +170,12 @@ def check_pages(site_dir: Path, root: Path = ROOT) -> None:
         for page in site_dir.rglob("*.html")
         if 'class="jupyter-wrapper"' in page.read_text(encoding="utf-8")
     }
-    expected = {f"notebooks/{s.stem}/index.html": s for s in sources(root)}
-    if rendered - set(expected):
-        strays = ", ".join(sorted(rendered - set(expected)))
+    expected = {
+        f"notebooks/{s.stem}/index.html": target(s, root) for s in sources(root)
+    }
+    if strays := sorted(rendered - expected.keys()):
         raise SiteError(f"notebook pages not made from notebooks/*.md: {strays}")
-    for page_name, source in expected.items():
-        notebook = target(source, root)
+    for page_name, notebook in expected.items():
         if page_name not in rendered:
             raise SiteError(f"{rel(notebook, root)}: no notebook page {page_name}")
         page = site_dir / page_name
