@@ -1,12 +1,8 @@
-"""Checks of the results page and its figures, used on the real site by
-``test_experiments.py`` and on a broken copy by ``test_gates.py``.
-
-The page's numbers are rendered at build time from ``docs/data/results.json``;
-these checks make sure that no number is typed by hand into its prose, and
-that every figure under ``docs/figures/`` is shown with a real alt text.
-"""
-
-from __future__ import annotations
+"""Checks of the results page and its figures, run on the real site by
+``test_experiments.py`` and on a broken copy by ``test_gates.py``: no number
+typed by hand into the page's prose (the build renders every one from
+``docs/data/results.json``), and every figure under ``docs/figures/`` shown
+with a real alt text."""
 
 import re
 from pathlib import Path
@@ -35,27 +31,23 @@ NOT_PROSE = [
 def check_figures_shown(root: Path = ROOT) -> None:
     """Every SVG under docs/figures/ is on some page, with an alt text of
     at least MIN_ALT_WORDS words."""
-    shown: dict[Path, list[tuple[str, str]]] = {}
+    figures = {path.resolve() for path in (root / "docs" / "figures").glob("*.svg")}
+    shown, problems = set(), []
     for page in docsite.pages(root):
-        text = page.read_text(encoding="utf-8")
-        for lineno, line in enumerate(text.splitlines(), 1):
+        lines = page.read_text(encoding="utf-8").splitlines()
+        for lineno, line in enumerate(lines, 1):
             for image in IMAGE.finditer(line):
                 # Material's "#only-light" and "#only-dark" pick the scheme.
-                src = image["src"].partition("#")[0]
-                target = (page.parent / src).resolve()
-                where = f"{rel(page, root)}:{lineno}"
-                shown.setdefault(target, []).append((where, image["alt"]))
-    problems = []
-    for figure in sorted((root / "docs" / "figures").glob("*.svg")):
-        uses = shown.get(figure.resolve())
-        if not uses:
-            problems.append(f"{rel(figure, root)}: no page shows this figure")
-        problems += [
-            f"{where}: {figure.name} needs an alt text of {MIN_ALT_WORDS} words "
-            f"or more that says what it shows (found {alt!r})"
-            for where, alt in uses or []
-            if len(alt.split()) < MIN_ALT_WORDS
-        ]
+                target = (page.parent / image["src"].partition("#")[0]).resolve()
+                shown.add(target)
+                if target in figures and len(image["alt"].split()) < MIN_ALT_WORDS:
+                    problems.append(
+                        f"{rel(page, root)}:{lineno}: {target.name} needs an alt "
+                        f"text of {MIN_ALT_WORDS} words or more that says what it "
+                        f"shows (found {image['alt']!r})"
+                    )
+    for figure in sorted(figures - shown):
+        problems.append(f"{rel(figure, root)}: no page shows this figure")
     if problems:
         raise SiteError("\n".join(problems))
 
