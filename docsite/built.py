@@ -8,51 +8,38 @@ weighs, its headings and images are checked in the browser
 at fault, relative to the site's directory (``mkdocs build -d``).
 """
 
-from __future__ import annotations
-
 import re
-from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
+import yaml
 from mkdocs.config import load_config
 
 from docsite import ROOT, SiteError
 
-# Links and resources whose target is on the site itself.
-LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
+class Page(HTMLParser):
+    """One built HTML file: its ids, and the href and src of its tags."""
 
-@dataclass
-class Page:
-    """What the checks need from one built HTML file."""
-
-    file: str  # relative to the site directory, e.g. "dropout/index.html"
-    ids: set[str] = field(default_factory=set)
-    # (tag, attribute, value, line) of every href/src
-    links: list[tuple[str, str, str, int]] = field(default_factory=list)
-
-    @property
-    def url(self) -> str:
-        """The page's path as served: "", "dropout/", "404.html"."""
-        return re.sub(r"(^|/)index\.html$", r"\1", self.file)
-
-
-class _Parser(HTMLParser):
-    def __init__(self, page: Page):
-        super().__init__(convert_charrefs=True)
-        self.page = page
+    def __init__(self, site: Path, path: Path):
+        super().__init__()
+        self.file = path.relative_to(site).as_posix()  # "dropout/index.html"
+        self.url = re.sub(r"(^|/)index\.html$", r"\1", self.file)  # as served
+        self.ids: set[str] = set()
+        self.links: list[tuple[str, str, str, int]] = []  # tag, attribute, value, line
+        self.feed(path.read_text(encoding="utf-8"))
+        self.close()
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if a.get("id"):
-            self.page.ids.add(a["id"])
+            self.ids.add(a["id"])
         if tag == "a" and a.get("name"):  # an old-style anchor
-            self.page.ids.add(a["name"])
+            self.ids.add(a["name"])
         for key in ("href", "src"):
             if a.get(key) is not None:
-                self.page.links.append((tag, key, a[key], self.getpos()[0]))
+                self.links.append((tag, key, a[key], self.getpos()[0]))
 
 
 def html_files(site: Path) -> list[Path]:
@@ -60,23 +47,9 @@ def html_files(site: Path) -> list[Path]:
     return sorted(site.rglob("*.html"))
 
 
-def parse(site: Path, path: Path) -> Page:
-    """The built page at ``path`` in the site directory ``site``."""
-    page = Page(path.relative_to(site).as_posix())
-    parser = _Parser(page)
-    parser.feed(path.read_text(encoding="utf-8"))
-    parser.close()
-    return page
-
-
 def pages(site: Path) -> dict[str, Page]:
     """Every built page, by its file name relative to ``site``."""
-    return {page.file: page for page in (parse(site, p) for p in html_files(site))}
-
-
-def site_url(root: Path = ROOT) -> str:
-    """The site_url the site is built with (mkdocs.yml, SITE_URL)."""
-    return load_config(str(root / "mkdocs.yml"))["site_url"] or ""
+    return {page.file: page for page in (Page(site, p) for p in html_files(site))}
 
 
 def _internal_path(page: Page, link: str, base_url: str) -> str | None:
@@ -92,21 +65,13 @@ def _internal_path(page: Page, link: str, base_url: str) -> str | None:
     base = urlsplit(base_url)
     prefix = base.path.rstrip("/") + "/"
     if parts.scheme or parts.netloc:
-        if parts.hostname not in LOCAL_HOSTS and parts.netloc != base.netloc:
+        local = parts.hostname in {"127.0.0.1", "localhost"}
+        if not local and parts.netloc != base.netloc:
             return None
         path = parts.path or "/"
     else:  # resolved against the page's URL, as a browser does
         path = urlsplit(urljoin(f"http://site{prefix}{page.url}", link)).path
     return path.removeprefix(prefix) if path.startswith(prefix) else path[1:]
-
-
-def target_file(site: Path, path: str) -> Path | None:
-    """The file that the server sends for ``path``."""
-    path = unquote(path)
-    candidate = site / path
-    if path == "" or path.endswith("/") or candidate.is_dir():
-        candidate = candidate / "index.html"
-    return candidate if candidate.is_file() else None
 
 
 def check_links(site: Path, base_url: str | None = None) -> list[str]:
@@ -115,7 +80,8 @@ def check_links(site: Path, base_url: str | None = None) -> list[str]:
 
     Returns the external links (other hosts), which are not fetched.
     """
-    base_url = site_url() if base_url is None else base_url
+    if base_url is None:  # the site_url the site is built with (SITE_URL)
+        base_url = load_config(str(ROOT / "mkdocs.yml"))["site_url"] or ""
     problems, external = [], set()
     built = pages(site)
     for page in built.values():
@@ -126,18 +92,18 @@ def check_links(site: Path, base_url: str | None = None) -> list[str]:
                     external.add(link)
                 continue
             where = f"{page.file}:{line}: <{tag} {attribute}={link!r}>"
-            target = target_file(site, path)
-            if target is None:
+            target = site / unquote(path)  # the file that the server sends
+            if path == "" or path.endswith("/") or target.is_dir():
+                target /= "index.html"
+            if not target.is_file():
                 problems.append(f"{where}: no file {path or '/'} in the site")
                 continue
             fragment = unquote(urlsplit(link).fragment)
             if not fragment or tag != "a" or target.suffix != ".html":
                 continue
-            target_page = built[target.relative_to(site).as_posix()]
-            if fragment not in target_page.ids:
-                problems.append(
-                    f"{where}: no element with id {fragment!r} in {target_page.file}"
-                )
+            file = target.relative_to(site).as_posix()
+            if fragment not in built[file].ids:
+                problems.append(f"{where}: no element with id {fragment!r} in {file}")
     if problems:
         raise SiteError("broken links in the built site:\n" + "\n".join(problems))
     return sorted(external)
@@ -150,10 +116,7 @@ def check_workflow(root: Path = ROOT) -> None:
     """The publishing workflow tests with the README's command (.ci/run),
     and publishes what `mkdocs build --strict` built, at the address and
     with the edit links of the repository it runs in."""
-    import yaml
-
-    path = root / WORKFLOW
-    workflow = yaml.safe_load(path.read_text(encoding="utf-8"))
+    workflow = yaml.safe_load((root / WORKFLOW).read_text(encoding="utf-8"))
     jobs = workflow.get("jobs") or {}
     steps = [step for job in jobs.values() for step in job.get("steps", [])]
     runs = [step for step in steps if "run" in step]
@@ -187,12 +150,9 @@ def check_workflow(root: Path = ROOT) -> None:
         problems.append("pushes to main do not run it")
     if "pull_request" not in triggers:
         problems.append("pull requests do not run it")
-    deploy = [
-        j
-        for j in jobs.values()
-        if any("deploy-pages" in s.get("uses", "") for s in j.get("steps", []))
-    ]
-    if deploy and not {"pages", "id-token"} <= set(deploy[0].get("permissions", {})):
-        problems.append("the deploy job lacks the pages and id-token permissions")
+    for job in jobs.values():
+        deploys = uses.get("actions/deploy-pages") in job.get("steps", [])
+        if deploys and not {"pages", "id-token"} <= set(job.get("permissions", {})):
+            problems.append("the deploy job lacks the pages and id-token permissions")
     if problems:
         raise SiteError(f"{WORKFLOW}: " + f"\n{WORKFLOW}: ".join(problems))

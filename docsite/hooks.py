@@ -10,6 +10,7 @@ an error that names the file, once, and the rest of the page still builds:
 and keeps serving, and fixing the file recovers it.
 """
 
+import functools
 import html
 import json
 import logging
@@ -35,19 +36,15 @@ def add_outputs(markdown: str, page: str, root: Path) -> str:
     """Under each Python block, what it printed when the tests ran it, as
     they stored it in docs/data/<page>.json: a snippet's part, in its own
     run (its folder's file); the page's own block, in the page's run."""
-    data = {}
 
+    @functools.cache
     def stored(name: str) -> dict:
-        if name not in data:
-            path = root / "docs" / "data" / f"{name}.json"
-            data[name] = json.loads(path.read_text()) if path.is_file() else {}
-        return data[name]
+        path = root / "docs" / "data" / f"{name}.json"
+        return json.loads(path.read_text()) if path.is_file() else {}
 
     def output(match):
         indent = match["indent"]
-        code = "".join(
-            line.removeprefix(indent) for line in match["code"].splitlines(True)
-        )
+        code = re.sub(f"(?m)^{re.escape(indent)}", "", match["code"])
         shown = INCLUDE.match(code.strip())
         if shown and "\n" not in code.strip():  # snippets/<folder>/<name>.py
             script = PurePosixPath(shown["path"])
@@ -59,7 +56,7 @@ def add_outputs(markdown: str, page: str, root: Path) -> str:
             text = None
         if not text:
             return match[0]
-        fence = "`" * max(3, _longest_run(text) + 1)
+        fence = "`" * max([3, *(len(run) + 1 for run in re.findall("`+", text))])
         body = "".join(f"{indent}{line}".rstrip() + "\n" for line in text.splitlines())
         return (
             f'{match[0]}\n\n{indent}{fence} {{ .text .output title="Output" }}\n'
@@ -67,10 +64,6 @@ def add_outputs(markdown: str, page: str, root: Path) -> str:
         )
 
     return PYTHON.sub(output, markdown)
-
-
-def _longest_run(text: str) -> int:
-    return max((len(run) for run in re.findall("`+", text)), default=0)
 
 
 def on_page_markdown(markdown, page, config, files):
@@ -87,37 +80,30 @@ def on_page_markdown(markdown, page, config, files):
     problems += include_problems(markdown, where, root)
     if not problems:
         return add_outputs(markdown, Path(page.file.src_uri).stem, root)
-    for problem in problems:
-        log.error(problem)
     lines = markdown.splitlines()
     for problem in problems:
+        log.error(problem)
+        # pymdownx.snippets (check_paths) would stop the build at an include
+        # at fault: it gets a comment instead.
         lineno = problem.split(":")[1]
-        if not (lineno.isdigit() and INCLUDE.match(lines[int(lineno) - 1])):
-            continue
-        lineno = int(lineno)
-        indent = INCLUDE.match(lines[lineno - 1])[0].split("-")[0]
-        lines[lineno - 1] = f"{indent}# ERROR {problem}"
+        if lineno.isdigit() and (include := INCLUDE.match(lines[int(lineno) - 1])):
+            indent = include[0].split("-")[0]
+            lines[int(lineno) - 1] = f"{indent}# ERROR {problem}"
     notice = "\n".join(f"    {p}" for p in problems)
     return f'!!! failure "This page does not build"\n\n{notice}\n\n' + "\n".join(lines)
 
 
 # TeX to MathML: pymdownx.arithmatex (generic mode) wraps $...$ and $$...$$;
 # latex2mathml turns each into MathML, which browsers render with no script.
-MTEXT = re.compile(r"<mtext>(.*?)</mtext>", re.S)
-TEX_ESCAPE = re.compile(r"\\([_%&#$\{\}])")
+# latex2mathml copies \text{...} verbatim, escapes included: moving\_mean.
+TEXT_ESCAPE = re.compile(r"\\([_%&#$\{\}])(?=[^<]*</mtext>)")
 INLINE = re.compile(r'<span class="arithmatex">\\\((.+?)\\\)</span>', re.S)
 BLOCK = re.compile(r'<div class="arithmatex">\\\[(.+?)\\\]</div>', re.S)
 
 
 def to_mathml(tex: str, display: str) -> str:
     mathml = convert(html.unescape(tex).strip(), display=display)
-    # latex2mathml copies \text{...} verbatim, escapes included: moving\_mean.
-    return MTEXT.sub(
-        lambda m: (
-            "<mtext>" + TEX_ESCAPE.sub(lambda e: html.escape(e[1]), m[1]) + "</mtext>"
-        ),
-        mathml,
-    )
+    return TEXT_ESCAPE.sub(lambda escape: html.escape(escape[1]), mathml)
 
 
 NOT_SEARCHED = re.compile(
@@ -157,16 +143,14 @@ def on_page_content(html_text, page, config, files):
 # Accessible names that Material's templates leave out (axe-core rules
 # aria-dialog-name and aria-progressbar-name).
 NAMES = {
-    '<div class="md-search" data-md-component="search" role="dialog">': "Search",
-    '<div class="md-progress" data-md-component="progress" role="progressbar">': (
-        "Loading page"
-    ),
+    'data-md-component="search" role="dialog"': "Search",
+    'data-md-component="progress" role="progressbar"': "Loading page",
 }
 
 
 def add_names(output: str) -> str:
-    for tag, name in NAMES.items():
-        output = output.replace(tag, f'{tag[:-1]} aria-label="{name}">')
+    for attributes, name in NAMES.items():
+        output = output.replace(attributes, f'{attributes} aria-label="{name}"')
     return output
 
 
@@ -183,11 +167,10 @@ def fold_solutions(output: str) -> str:
             depth += 1 if tag[0] == "<div" else -1
             if depth == 0:
                 break
-        cell = output[match.start() : tag.end()].replace("celltag_solution", "", 1)
-        folded = (
-            f'<details class="solution"><summary>Solution</summary>{cell}</details>'
-        )
-        output = output[: match.start()] + folded + output[tag.end() :]
+        start, end = match.start(), tag.end()
+        cell = output[start:end].replace("celltag_solution", "", 1)
+        folded = f'<details class="solution"><summary>Solution</summary>{cell}'
+        output = f"{output[:start]}{folded}</details>{output[end:]}"
     return output
 
 
@@ -196,19 +179,12 @@ def on_post_page(output, page, config):
 
 
 def on_post_template(output_content, template_name, config):
-    # 404.html is rendered from a theme template, not from a page.
-    return (
-        add_names(output_content) if template_name.endswith(".html") else output_content
-    )
+    return add_names(output_content)  # 404.html, a theme template, not a page
 
 
 def on_page_context(context, page, config, nav):
     # A notebook page's edit link opens its source, notebooks/<topic>.md.
     source = PurePosixPath(page.file.src_uri)
-    if (
-        page.edit_url
-        and source.parent.name == "notebooks"
-        and source.suffix == ".ipynb"
-    ):
+    if page.edit_url and source.match("notebooks/*.ipynb"):
         page.edit_url = urljoin(page.edit_url, f"../../notebooks/{source.stem}.md")
     return context
