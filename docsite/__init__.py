@@ -16,7 +16,6 @@ message that starts with the file at fault.
 from __future__ import annotations
 
 import ast
-import contextlib
 import hashlib
 import io
 import json
@@ -25,9 +24,11 @@ import os
 import re
 import runpy
 import sys
+from contextlib import redirect_stdout
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from unittest import mock
 
 # The site's root: this checkout, or a copy of it (SITE_ROOT, for the tests
 # that break a copy on purpose).
@@ -46,14 +47,11 @@ def pages(root: Path = ROOT) -> list[Path]:
     """Every Markdown page of the site, and the README; not the files under
     docs/includes/, which pages include (mkdocs.yml excludes them)."""
     docs = root / "docs"
-    found = [
-        p for p in docs.rglob("*.md") if "includes" not in p.relative_to(docs).parts
-    ]
+    found = set(docs.rglob("*.md")) - set((docs / "includes").rglob("*.md"))
     return [*sorted(found), root / "README.md"]
 
 
 def snippets(root: Path = ROOT) -> list[Path]:
-    """Every script under ``snippets/``."""
     return sorted((root / "snippets").rglob("*.py"))
 
 
@@ -63,9 +61,20 @@ def rel(path: Path, root: Path = ROOT) -> str:
 
 # Includes: `--8<-- "path"` or `--8<-- "path:section"` alone on a line.
 INCLUDE = re.compile(
-    r'^\s*(?:#\s*)?--8<--\s+"(?P<path>[^":]+)(?::(?P<section>[\w-]+))?"'
+    r'^\s*(?:#\s*)?--8<--\s+"(?P<target>(?P<path>[^":]+)(?::(?P<section>[\w-]+))?)"'
 )
-MARKER = "# --8<-- [{}:{}]"
+# Sections: the lines between `# --8<-- [start:<section>]` and its end.
+SECTION = re.compile(r"^\s*# --8<-- \[(?P<kind>start|end):(?P<name>[\w-]+)\]")
+
+
+def _sections(source: str) -> dict[str, list[int]]:
+    """Each section's start and end marker lines (0: no such marker)."""
+    found: dict[str, list[int]] = {}
+    for lineno, line in enumerate(source.splitlines(), 1):
+        if match := SECTION.match(line):
+            start_end = found.setdefault(match["name"], [0, 0])
+            start_end[0 if match["kind"] == "start" else 1] = lineno
+    return found
 
 
 def include_problems(text: str, where: str, root: Path = ROOT) -> list[str]:
@@ -74,27 +83,20 @@ def include_problems(text: str, where: str, root: Path = ROOT) -> list[str]:
     start or end marker, a snippet that does not parse. One line each."""
     problems = []
     for lineno, line in enumerate(text.splitlines(), 1):
-        match = INCLUDE.match(line)
-        if not match:
+        if not (match := INCLUDE.match(line)):
             continue
         path, section = root / match["path"], match["section"]
-        at = f"{where}:{lineno}: {match['path']}" + (f":{section}" if section else "")
+        at = f"{where}:{lineno}: {match['target']}"
         if not path.is_file():
             problems.append(f"{at}: no such file")
             continue
         source = path.read_text(encoding="utf-8")
-        if section:
-            start = source.find(MARKER.format("start", section))
-            end = source.find(MARKER.format("end", section))
-            if start < 0 or end < 0 or end < start:
-                missing = "start" if start < 0 else "end"
-                if start >= 0 and end >= 0:
-                    missing = "end (after the start)"
-                problems.append(
-                    f"{at}: {match['path']} has no {missing} marker "
-                    f"'{MARKER.format(missing.split()[0], section)}'"
-                )
-                continue
+        start, end = _sections(source).get(section, [0, 0])
+        if section and (not start or end < start):
+            missing = "end" if start else "start"
+            marker = f"# --8<-- [{missing}:{section}]"
+            problems.append(f"{at}: {match['path']} has no {missing} marker '{marker}'")
+            continue
         if path.suffix == ".py":
             try:
                 ast.parse(source, filename=match["path"])
@@ -128,13 +130,10 @@ def expand(code: str, where: str, root: Path = ROOT) -> str:
     if problems:
         raise IncludeError("\n".join(problems))
     import markdown
+    from pymdownx.snippets import SnippetExtension
 
-    md = markdown.Markdown(
-        extensions=["pymdownx.snippets"],
-        extension_configs={
-            "pymdownx.snippets": markdown_config(root.resolve())[1]["pymdownx.snippets"]
-        },
-    )
+    options = markdown_config(root.resolve())[1]["pymdownx.snippets"]
+    md = markdown.Markdown(extensions=[SnippetExtension(**options)])
     lines = md.preprocessors["snippet"].run(code.splitlines())
     return "\n".join(lines) + "\n"
 
@@ -146,43 +145,44 @@ class Block:
     where: str  # file:line
     code: str  # includes expanded
     from_snippet: bool = False  # it shows (part of) a snippet
-    printed: str = ""  # what it printed, once run (a page's own block)
 
 
-def run_blocks(blocks: list[Block], root: Path = ROOT) -> dict:
+def run_blocks(blocks: list[Block], root: Path = ROOT) -> dict[str, str]:
     """Run ``blocks`` in order in one fresh namespace, as a reader pasting
     them one after another into a new interpreter would. A block that is a
     whole snippet is that snippet's run (shared with its own test); a block
     that shows sections of a snippet trains for one epoch at most, since
-    the snippet's own test trains it in full."""
+    the snippet's own test trains it in full. Returns what the other blocks
+    printed, by :func:`block_key` (a snippet's part prints in its own run)."""
+    import keras
+
     whole = {
         expand(f'--8<-- "{rel(s, root)}"', rel(s, root), root).strip(): s
         for s in snippets(root)
     }
     namespace: dict = {"__name__": "__main__"}
-    _reset_keras()
-    _reseed()
+    printed = {}
+    keras.backend.clear_session()  # as in a new interpreter: names count from 0
+    keras.utils.set_random_seed(0)
     for block in blocks:
         script = whole.get(block.code.strip())
         if script is not None:
             run_snippet(script, root)
             # The random state after it, whether it ran now or earlier: what
             # the next blocks print must not depend on the order of tests.
-            _reseed()
+            keras.utils.set_random_seed(0)
             continue
-        # A snippet's part trains one epoch: the snippet's own run trains it.
-        keras_as_tested = _keras_as_tested(1 if block.from_snippet else None)
-        printed = io.StringIO()
+        output = io.StringIO()
         try:
-            with keras_as_tested, contextlib.redirect_stdout(printed):
+            with _keras_as_tested(block.from_snippet), redirect_stdout(output):
                 exec(compile(block.code, block.where, "exec"), namespace)
         except Exception as error:
             raise SiteError(
                 f"{block.where}: {type(error).__name__}: {error}"
             ) from error
-        if not block.from_snippet:  # a snippet's part prints in its own run
-            block.printed = printed.getvalue()
-    return namespace
+        if not block.from_snippet and output.getvalue().strip():
+            printed[block_key(block.code)] = output.getvalue()
+    return printed
 
 
 def block_key(code: str) -> str:
@@ -191,27 +191,19 @@ def block_key(code: str) -> str:
     return "block:" + hashlib.sha256(code.strip().encode()).hexdigest()[:12]
 
 
-def check_block_outputs(page: Path, blocks: list[Block], root: Path = ROOT) -> None:
-    """What the page's own blocks printed when they ran is what the page
-    shows under them (docs/data/<page>.json, ``make data`` rewrites it)."""
-    printed = {
-        block_key(block.code): block.printed
-        for block in blocks
-        if block.printed.strip()
-    }
-    path = root / "docs" / "data" / f"{page.stem}.json"
-    if printed or "output:blocks" in (
-        json.loads(path.read_text()) if path.exists() else {}
-    ):
+def check_block_outputs(page: Path, printed: dict[str, str], root: Path = ROOT):
+    """What the page's own blocks printed (:func:`run_blocks`) is what the
+    page shows under them (docs/data/<page>.json, ``make data`` rewrites it);
+    a page whose blocks no longer print must not show what they printed."""
+    if printed or "output:blocks" in _stored(page.stem, root):
         record(page.stem, "output:blocks", printed, root=root)
 
 
-@contextlib.contextmanager
-def _keras_as_tested(max_epochs: int | None = None):
+def _keras_as_tested(one_epoch: bool = False):
     """Keras as the tests run the site's code: 64 training steps to a call of
     the compiled step (``steps_per_execution``), the same updates in the same
     order with less Python between them, so every number is the one a reader
-    gets; with ``max_epochs``, ``fit`` trains that many epochs at most."""
+    gets; with ``one_epoch``, ``fit`` trains one epoch at most."""
     import keras
 
     compile_, fit = keras.Model.compile, keras.Model.fit
@@ -221,37 +213,11 @@ def _keras_as_tested(max_epochs: int | None = None):
         return compile_(self, *args, **kwargs)
 
     def short_fit(self, *args, epochs=1, **kwargs):
-        return fit(self, *args, epochs=min(epochs, max_epochs), **kwargs)
+        return fit(self, *args, epochs=min(epochs, 1), **kwargs)
 
-    keras.Model.compile = compile
-    keras.Model.fit = short_fit if max_epochs else fit
-    try:
-        yield
-    finally:
-        keras.Model.compile, keras.Model.fit = compile_, fit
-
-
-def _reseed() -> None:
-    import keras
-
-    keras.utils.set_random_seed(0)
-
-
-def _reset_keras() -> None:
-    """A fresh start, as in a new interpreter: layer names count from 0."""
-    if "keras" in sys.modules:
-        sys.modules["keras"].backend.clear_session()
-
-
-def run_snippet(path: Path, root: Path = ROOT) -> dict:
-    """Run a snippet as ``python snippets/<page>/<name>.py`` would, in this
-    process, once: every test that needs its result shares it. A snippet
-    that failed (raised, or never finished) is not run again: every later
-    call raises :class:`ScriptFailed` at once."""
-    path = Path(path).resolve()
-    if path in _failed:
-        raise ScriptFailed(_failed[path])
-    return _run_snippet(path, root.resolve())
+    return mock.patch.multiple(
+        keras.Model, compile=compile, fit=short_fit if one_epoch else fit
+    )
 
 
 class ScriptFailed(SiteError):
@@ -259,23 +225,33 @@ class ScriptFailed(SiteError):
     its results is skipped (tests/conftest.py), so one cause, one failure."""
 
 
-_failed: dict[Path, str] = {}
+_runs: dict[Path, dict | str] = {}  # a snippet's namespace, or why it failed
+_printed: dict[Path, list[tuple[int, str]]] = {}  # (line that printed, text)
 
 
-@cache
-def _run_snippet(path: Path, root: Path) -> dict:
-    _reset_keras()
-    printed = _Printed(str(path))
-    try:
-        with contextlib.redirect_stdout(printed), _keras_as_tested():
-            namespace = runpy.run_path(str(path), run_name="__main__")
-    except BaseException as error:  # a time limit's too: it stops the script
-        _failed[path] = f"{rel(path, root)}: {type(error).__name__}: {error}"
-        if isinstance(error, Exception):
-            raise ScriptFailed(_failed[path]) from error
-        raise
-    _printed[path] = printed.writes
-    return namespace
+def run_snippet(path: Path, root: Path = ROOT) -> dict:
+    """Run a snippet as ``python snippets/<page>/<name>.py`` would, in this
+    process, once: every test that needs its result shares it. A snippet
+    that failed (raised, or never finished) is not run again: every later
+    call raises :class:`ScriptFailed` at once."""
+    import keras
+
+    path = Path(path).resolve()
+    if path not in _runs:
+        keras.backend.clear_session()
+        printed = _Printed(str(path))
+        try:
+            with redirect_stdout(printed), _keras_as_tested():
+                _runs[path] = runpy.run_path(str(path), run_name="__main__")
+        except BaseException as error:  # a time limit's too: it stops the script
+            _runs[path] = f"{rel(path, root)}: {type(error).__name__}: {error}"
+            if isinstance(error, Exception):
+                raise ScriptFailed(_runs[path]) from error
+            raise
+        _printed[path] = printed.writes
+    if isinstance(_runs[path], str):
+        raise ScriptFailed(_runs[path])
+    return _runs[path]
 
 
 class _Printed(io.TextIOBase):
@@ -285,9 +261,6 @@ class _Printed(io.TextIOBase):
     def __init__(self, filename: str):
         self.filename, self.writes = filename, []
 
-    def writable(self) -> bool:
-        return True
-
     def write(self, text: str) -> int:
         frame = sys._getframe(1)
         while frame is not None and frame.f_code.co_filename != self.filename:
@@ -296,23 +269,14 @@ class _Printed(io.TextIOBase):
         return len(text)
 
 
-_printed: dict[Path, list[tuple[int, str]]] = {}
-SECTION = re.compile(r"^\s*# --8<-- \[(start|end):([\w-]+)\]", re.M)
-
-
-def check_outputs(path: Path, root: Path = ROOT) -> dict[str, str]:
+def check_outputs(path: Path, root: Path = ROOT) -> None:
     """What a snippet prints when it runs, the whole script's (key ``""``)
     and each section's (from the lines between its markers), is what its
     pages show under its blocks: docs/data/<folder>.json, which ``make data``
     rewrites."""
     path = Path(path).resolve()
     run_snippet(path, root)
-    source = path.read_text(encoding="utf-8")
-    lines = {"": (0, math.inf)}
-    for match in SECTION.finditer(source):
-        lineno = source.count("\n", 0, match.start()) + 1
-        start, end = lines.get(match[2], (lineno, lineno))
-        lines[match[2]] = (start, lineno) if match[1] == "end" else (lineno, end)
+    lines = {"": [0, math.inf], **_sections(path.read_text(encoding="utf-8"))}
     printed = {
         name: "".join(text for at, text in _printed[path] if start < at < end)
         for name, (start, end) in lines.items()
@@ -320,11 +284,10 @@ def check_outputs(path: Path, root: Path = ROOT) -> dict[str, str]:
     printed = {name: text for name, text in printed.items() if text.strip()}
     if printed:
         record(path.parent.name, f"output:{path.name}", printed, root=root)
-    return printed
 
 
-def check_trained(path: Path, namespace: dict, root: Path = ROOT) -> list:
-    """Every model a snippet leaves is built, was trained, and its loss fell.
+def check_trained(path: Path, namespace: dict, root: Path = ROOT) -> None:
+    """Every model a snippet leaves was trained, and its loss fell.
     A snippet that leaves no model must check its result with ``assert``."""
     import keras
 
@@ -336,8 +299,6 @@ def check_trained(path: Path, namespace: dict, root: Path = ROOT) -> list:
             raise SiteError(f"{name}: leaves no keras.Model and asserts nothing")
     for model in models:
         label = f"{name}: model {model.name!r}"
-        if not model.built:
-            raise SiteError(f"{label} is not built")
         optimizer = getattr(model, "optimizer", None)
         if optimizer is None or not int(optimizer.iterations):
             raise SiteError(f"{label} was never trained")
@@ -350,7 +311,6 @@ def check_trained(path: Path, namespace: dict, root: Path = ROOT) -> list:
             raise SiteError(
                 f"{label}: loss did not fall ({losses[0]:.4g} -> {losses[-1]:.4g})"
             )
-    return models
 
 
 def check_no_orphans(root: Path = ROOT) -> None:
@@ -369,15 +329,11 @@ def check_no_orphans(root: Path = ROOT) -> None:
         )
 
 
-# docs/pitfalls.md shows input_shape= on a layer on purpose.
-SHOWS_MISTAKES = "snippets/pitfalls/input_shape.py"
-
-
 def check_keras_idioms(path: Path, root: Path = ROOT) -> None:
     """A snippet declares its input with ``keras.Input(shape=...)``, never
     with ``input_shape=`` or ``input_dim=`` on a layer."""
     name = rel(path, root)
-    if name == SHOWS_MISTAKES:
+    if name == "snippets/pitfalls/input_shape.py":  # the page shows the mistake
         return
     tree = ast.parse(Path(path).read_text(encoding="utf-8"), filename=name)
     found = [
@@ -415,16 +371,11 @@ def check_claims(root: Path = ROOT) -> None:
         for name, where in on_pages.items()
         if name not in in_tests
     ]
-    problems += [
-        f"{where[0]}: tests claim {name!r}, which no page makes"
-        for name, where in in_tests.items()
-        if name not in on_pages
-    ]
-    problems += [
-        f"{', '.join(where)}: claim {name!r} is tested twice"
-        for name, where in in_tests.items()
-        if len(where) > 1
-    ]
+    for name, where in in_tests.items():
+        if name not in on_pages:
+            problems.append(f"{where[0]}: tests claim {name!r}, which no page makes")
+        if len(where) > 1:
+            problems.append(f"{', '.join(where)}: claim {name!r} is tested twice")
     if problems:
         raise SiteError("\n".join(problems))
 
@@ -436,8 +387,8 @@ def check_claims(root: Path = ROOT) -> None:
 def record(page: str, name: str, value, digits: int = 4, root: Path = ROOT):
     if isinstance(value, float):
         value = round(value, digits)
+    stored = _stored(page, root)
     path = root / "docs" / "data" / f"{page}.json"
-    stored = json.loads(path.read_text()) if path.exists() else {}
     where = rel(path, root)
     if os.environ.get("UPDATE_DATA") == "1":
         stored[name] = value
@@ -457,3 +408,8 @@ def record(page: str, name: str, value, digits: int = 4, root: Path = ROOT):
             "run `make data`"
         )
     return value
+
+
+def _stored(page: str, root: Path) -> dict:
+    path = root / "docs" / "data" / f"{page}.json"
+    return json.loads(path.read_text()) if path.exists() else {}

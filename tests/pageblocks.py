@@ -8,9 +8,9 @@ import pytest_codeblocks
 
 from docsite import ROOT, Block, SiteError, expand, rel
 
-# Python fences that pytest-codeblocks would skip silently: anything that
-# names Python but is not exactly ```python.
-PYTHON_FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*(py|python|python3|py3|pycon)\b(.*)$")
+# A fence that names Python: pytest-codeblocks runs it only if it is exactly
+# ```python, and skips any other silently.
+PYTHON_FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*(py|python|python3|py3|pycon)\b")
 
 
 def check_fences(page: Path, root: Path = ROOT) -> None:
@@ -18,8 +18,7 @@ def check_fences(page: Path, root: Path = ROOT) -> None:
     bad = [
         f"{rel(page, root)}:{lineno}: {line.strip()}"
         for lineno, line in enumerate(text.splitlines(), 1)
-        if (match := PYTHON_FENCE.match(line))
-        and (match[1] != "```" or match[2] != "python" or match[3].strip())
+        if PYTHON_FENCE.match(line) and line.strip() != "```python"
     ]
     if bad:
         raise SiteError(
@@ -30,15 +29,11 @@ def check_fences(page: Path, root: Path = ROOT) -> None:
 
 def page_blocks(page: Path, root: Path = ROOT) -> list[Block]:
     """The page's Python blocks in reading order."""
-    name = rel(page, root)
-    with page.open(encoding="utf-8") as handle:
-        found = pytest_codeblocks.extract_from_buffer(handle)
-    return [
-        Block(
-            f"{name}:{block.lineno}",
-            expand(block.code, f"{name}:{block.lineno}", root),
-            "--8<--" in block.code,
-        )
-        for block in found
-        if block.syntax == "python"
-    ]
+    blocks = []
+    for block in pytest_codeblocks.extract_from_file(page):
+        if block.syntax == "python":
+            where = f"{rel(page, root)}:{block.lineno}"
+            blocks.append(
+                Block(where, expand(block.code, where, root), "--8<--" in block.code)
+            )
+    return blocks

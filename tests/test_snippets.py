@@ -5,17 +5,15 @@ import pytest
 
 import docsite
 
-SNIPPETS = docsite.snippets()
 
-
-@pytest.mark.parametrize("path", SNIPPETS, ids=docsite.rel)
+@pytest.mark.parametrize("path", docsite.snippets(), ids=docsite.rel)
 def test_snippet_trains(path):
     namespace = docsite.run_snippet(path)
     docsite.check_trained(path, namespace)
     docsite.check_outputs(path)  # what it prints, as its pages show it
 
 
-@pytest.mark.parametrize("path", SNIPPETS, ids=docsite.rel)
+@pytest.mark.parametrize("path", docsite.snippets(), ids=docsite.rel)
 def test_snippet_declares_its_input_with_keras_input(path):
     docsite.check_keras_idioms(path)
 
