@@ -2,6 +2,7 @@ import os
 import re
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,6 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 # tests that build, read or browse the site form one group (one build, one
 # browser); the others, one group per page: its scripts, its blocks and its
 # claims, so that each script is trained in one process only.
-SITE_FIXTURES = {"site_build", "built_site", "visits"}
 SITE_MODULES = {"test_site.py", "test_built_site.py", "test_browser.py"}
 PAGE_IN_ID = re.compile(r"\[(?:docs|snippets)/([\w-]+)")
 
@@ -25,10 +25,11 @@ PAGE_IN_ID = re.compile(r"\[(?:docs|snippets)/([\w-]+)")
 def group(item) -> str:
     if {"broken_site", "broken"} & set(item.fixturenames):  # broken on purpose
         return "broken-copy"
-    if item.path.name in SITE_MODULES or SITE_FIXTURES & set(item.fixturenames):
+    # The site's fixtures (built_site, visits, tab) all use site_build.
+    if item.path.name in SITE_MODULES or "site_build" in item.fixturenames:
         return "site"
     if match := PAGE_IN_ID.search(item.nodeid):
-        return match[1].removesuffix(".md")
+        return match[1]
     return item.path.stem.removeprefix("test_claims_").replace("_", "-")
 
 
@@ -89,15 +90,12 @@ def pytest_runtest_call(item):
 def pytest_collection_modifyitems(config, items):
     # The largest groups first (the site's, then by number of tests), so that
     # the last group to start is a short one and both workers end together.
-    size = {}
-    for item in items:
-        size[group(item)] = size.get(group(item), 0) + 1
+    size = Counter(map(group, items))
     size["site"] = len(items)
     # In each group, the scripts' own tests first: a script that fails
     # does so in its own test.
     items.sort(key=lambda item: (-size[group(item)], item.originalname != OWN_TEST))
-    page = config.getoption("--page")
-    if page:
+    if page := config.getoption("--page"):
         if not (ROOT / "docs" / f"{page}.md").is_file():
             raise pytest.UsageError(f"--page {page}: there is no docs/{page}.md")
         kept = [item for item in items if about_page(item, page)]
