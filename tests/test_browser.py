@@ -296,6 +296,9 @@ BROKEN = {
     # Two h1, an h3 under an h1, an image with no alt text.
     "outline.html": """<main><h1>One</h1><h1>Two</h1><h3>Three</h3>
 <img src="image.svg"></main>""",
+    # Math laid out with no size: it would show nothing.
+    "math.html": """<main><h1>Math</h1>
+<math style="display: block; width: 0; height: 0"><mi>x</mi></math></main>""",
     "one.html": CONTRAST,
     "again.html": CONTRAST,
 }
@@ -337,6 +340,10 @@ def test_a_page_with_a_broken_outline_is_caught(broken):
     assert outline.h1 == 2
     rules = {violation.split()[1] for violation in outline.violations}
     assert {"heading-order", "image-alt"} <= rules, outline.violations
+
+
+def test_math_without_a_size_is_caught(broken):
+    assert math_without_a_size(broken["math.html"]), broken["math.html"].math
 
 
 def test_colour_rules_check_every_kind_of_text(broken):
