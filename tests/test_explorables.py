@@ -29,7 +29,7 @@ VIEWS = """([name, settings, clicks]) => {
         if (i) figure.querySelector("button").click();
         return {
             caption: figure.querySelector("caption")?.textContent,
-            cells: all("td[class]").map(td => td.textContent),
+            cells: all("td[class]").map(td => td.textContent).join(" "),
             ...Object.fromEntries(
                 all("[data-out]").map(e => [e.dataset.out, e.textContent])),
         };
@@ -80,10 +80,9 @@ def test_dropout_shows_the_masks_keras_drew(tab, rate, shape):
     found, means = [], []
     for view in tab.evaluate(VIEWS, ["dropout", settings, len(masks) - 1]):
         k = int(re.search(r"Mask (\d+) of", view["caption"])[1]) - 1
-        cells = [f"{scale:.2f}" if c == "1" else "0" for c in masks[k]]
+        cells = " ".join(f"{scale:.2f}" if c == "1" else "0" for c in masks[k])
         if view["cells"] != cells:
-            shown, keras = " ".join(view["cells"]), " ".join(cells)
-            found.append(f"cells: shown {shown}, Keras {keras} (mask {k + 1})")
+            found.append(f"cells: shown {view['cells']}, Keras {cells} (mask {k + 1})")
         kept = masks[k].count("1")
         means.append(scale * kept / len(masks[k]))
         running = sum(means) / len(means)
@@ -94,8 +93,7 @@ def test_dropout_shows_the_masks_keras_drew(tab, rate, shape):
 
 
 def moving_mismatches(tab) -> list[str]:
-    """The moving statistics and the first wine's outputs shown after each
-    recorded setting's updates, against Keras's."""
+    """What the figure shows, set as each recorded check, unlike Keras."""
     found = []
     data = json.loads((DATA / "batch-normalization.json").read_text())
     for check in data["explorable_moving_statistics"]["checks"]:
@@ -126,7 +124,7 @@ def test_each_control_changes_the_figure_by_keyboard(tab, name):
     for control in figure.locator("button, select, input").all():
         before, key = figure.evaluate(look), control.evaluate(KEY)
         control.press(key)
-        changed = list(map(operator.ne, figure.evaluate(look), before))  # text, plot
+        changed = map(operator.ne, figure.evaluate(look), before)  # text, plot
         assert all(changed), f"{key} on {control} left the figure as it was"
     assert not tab.problems
 
@@ -140,10 +138,9 @@ def test_a_wrong_variance_is_caught(tab):
     right, unbiased = "** 2, 0) / batch.length;", "** 2, 0) / (batch.length - 1);"
     assert script.count(right) == 1
     tab.goto("about:blank")  # a new document, without Material's scripts
-    script = script.replace(right, unbiased)
     tab.set_content(
         '<!DOCTYPE html><html lang="en"><title>Gate</title>'
-        f"{figure}<script>{script}</script>"
+        f"{figure}<script>{script.replace(right, unbiased)}</script>"
     )
     found = {line.partition(":")[0] for line in moving_mismatches(tab)}
     assert {"moving_variance", "training_output"} <= found, found

@@ -5,27 +5,21 @@ experiments.results.paired computes; a new choice redraws the plots; the page
 loads nothing from another host and logs no error."""
 
 import itertools
-import json
 
 import pytest
 
 from docsite import ROOT
 from docsite.numbers import delta, pct
-from experiments.results import paired
-
-pytestmark = pytest.mark.timeout(60)
+from experiments.results import paired, read
 
 # Each choice, made in the <select>s by their labels; in the last one, A
 # diverged in every seed: nothing to pair.
 LABELS = ("Experiment and data", "Score", "Variant A", "Variant B")
 CHOICES = [
-    line.split()
-    for line in """
-    placements/diabetes val_loss dropout_inputs baseline
-    placements/breast_cancer_raw val_accuracy dropout_then_bn bn_relu_dropout
-    high_lr_sgd/diabetes val_loss bn_before_activation_slow_output baseline
-    high_lr_sgd/diabetes val_loss bn_before_activation baseline
-    """.strip().splitlines()
+    "placements/diabetes val_loss dropout_inputs baseline",
+    "placements/breast_cancer_raw val_accuracy dropout_then_bn bn_relu_dropout",
+    "high_lr_sgd/diabetes val_loss bn_before_activation_slow_output baseline",
+    "high_lr_sgd/diabetes val_loss bn_before_activation baseline",
 ]
 # The page stores six significant digits (experiments.results.number), and
 # the explorer sums in a different order than Python's exact mean: its mean
@@ -46,43 +40,38 @@ SHOWN = """root => ({
 })"""
 
 
-def score(value, metric: str) -> str:
-    if value is None:
-        return "diverged"
-    return pct(value) if metric == "val_accuracy" else f"{value:.3f}"
-
-
 def test_explorer_shows_the_paired_differences_of_the_results_file(tab):
-    results = json.loads((ROOT / "docs" / "data" / "results.json").read_text())
+    summary = read(ROOT / "docs" / "data" / "results.json")["summary"]
     shown, before = [], len(tab.problems)
     tab.set_viewport_size({"width": 390, "height": 844})  # a phone's
     tab.goto(tab.base + "results/", wait_until="domcontentloaded")
     root = tab.locator("[data-results-explorer]")
     root.locator(".results-explorer__table").wait_for()
     for choice in CHOICES:
-        for label, value in zip(LABELS, choice, strict=True):
+        for label, value in zip(LABELS, choice.split(), strict=True):
             root.get_by_label(label).select_option(value)  # its one <select>
         shown.append(root.evaluate(SHOWN))
     tab.set_viewport_size({"width": 1280, "height": 800})
 
     assert tab.problems[before:] == []  # no other host, no error
-    for (group, metric, a, b), seen in zip(CHOICES, shown, strict=True):
+    for choice, seen in zip(CHOICES, shown, strict=True):
+        group, metric, a, b = choice.split()
         experiment, dataset = group.split("/")
-        variants = results["summary"][experiment][dataset]
-        values = [variants[v][metric]["values"] for v in (a, b)]
-        expected, where = paired(*values), (group, a, b)
+        values = [summary[experiment][dataset][v][metric]["values"] for v in (a, b)]
+        expected = paired(*values)
         # Each seed: both scores, as stored and as the page writes them.
+        written = pct if metric == "val_accuracy" else "{:.3f}".format
         assert [row[:2] for row in seen["rows"]] == [
-            [[x, score(x, metric)], [y, score(y, metric)]]
-            for x, y in zip(*values, strict=True)
-        ], where
+            [[x, "diverged" if x is None else written(x)] for x in scores]
+            for scores in zip(*values, strict=True)
+        ], choice
         differences = [row[2][0] for row in seen["rows"] if row[2][0] is not None]
-        assert differences == pytest.approx(expected["values"], rel=RELATIVE), where
+        assert differences == pytest.approx(expected["values"], rel=RELATIVE), choice
         # The summary: n, and the mean and interval if there are two or more.
         keys = ("n", "mean", "low", "high") if expected["n"] > 1 else ("n",)
         assert {k: float(v) for k, v in seen["summary"].items()} == pytest.approx(
             {k: expected[k] for k in keys}, rel=RELATIVE
-        ), (where, "the summary, in the aria-live region")
+        ), (choice, "the summary, in the aria-live region")
         assert seen["delta"] == (delta(expected, metric) if expected["n"] > 1 else None)
         assert bool(seen["plots"][1]) == (expected["n"] > 1), "differences' plot"
     for before, after in itertools.pairwise(shown):
