@@ -8,36 +8,35 @@ drawn come from the arguments (``docs/data/``), never from this file:
 ``{{ diagram("dropout-mask", data.dropout.mask_example) }}``.
 """
 
+import math
 import textwrap
 from html import escape
 
 import jinja2
 
-V = "var(--md-{})".format
 CSS = "".join(
     f"svg.dg {rule}"
-    for rule in [
-        "{display:block;margin:0 auto;font-size:14px;"
-        f"font-family:{V('text-font-family')}}}",
-        f"text{{fill:{V('default-fg-color')}}}",
-        f".m{{font-family:{V('code-font-family')};font-size:13px}}",
-        f"text.l{{fill:{V('default-fg-color--light')}}}",
-        f"text.on-p{{fill:{V('primary-bg-color')}}}",
-        f"text.on-a{{fill:{V('accent-bg-color')}}}",
-        f"rect{{stroke:{V('default-fg-color--lighter')}}}",
-        f"rect.b{{fill:{V('code-bg-color')}}}",
-        f"rect.p{{fill:{V('primary-fg-color')};stroke:none}}",
-        f"rect.a{{fill:{V('accent-fg-color')};stroke:none}}",
-        "rect.i{fill:none;stroke-dasharray:4 3}",
-        f".ar{{stroke:{V('default-fg-color--light')};fill:none;stroke-width:1.5}}",
-        f".ah{{fill:{V('default-fg-color--light')}}}",
-        f".u{{stroke:{V('accent-fg-color')};stroke-dasharray:5 3}}",
-        f".uh{{fill:{V('accent-fg-color')}}}",
-    ]
+    for rule in """\
+{display:block;margin:0 auto;font-size:14px;font-family:var(--md-text-font-family)}
+text{fill:var(--md-default-fg-color)}
+.m{font-family:var(--md-code-font-family);font-size:13px}
+text.l{fill:var(--md-default-fg-color--light)}
+text.on-p{fill:var(--md-primary-bg-color)}
+text.on-a{fill:var(--md-accent-bg-color)}
+rect{stroke:var(--md-default-fg-color--lighter)}
+rect.b{fill:var(--md-code-bg-color)}
+rect.p{fill:var(--md-primary-fg-color);stroke:none}
+rect.a{fill:var(--md-accent-fg-color);stroke:none}
+rect.i{fill:none;stroke-dasharray:4 3}
+.ar{stroke:var(--md-default-fg-color--light);fill:none;stroke-width:1.5}
+.ah{fill:var(--md-default-fg-color--light)}
+.u{stroke:var(--md-accent-fg-color);stroke-dasharray:5 3}
+.uh{fill:var(--md-accent-fg-color)}""".splitlines()
 )
 # Fills: b plain, p primary (normalisation), a accent (dropout), i dashed
 # outline (an input, a zero); the class of the text drawn on each.
 ON = {"b": "", "p": "on-p", "a": "on-a", "i": ""}
+KINDS = {"Normalization": "p", "Dropout": "a", "Input": "i"}  # a layer's fill
 CHAR = 8.0  # a generous width of one character at 14 px, for layout
 
 
@@ -63,12 +62,11 @@ def _box(x, y, w, h, lines, kind="b", mono=False):
 
 def _arrow(x1, y1, x2, y2, line="ar", head="ah"):
     """A straight arrow, its head a triangle (no marker, so no shared ids)."""
-    n = ((x2 - x1) ** 2 + (y2 - y1) ** 2) ** 0.5
+    n = math.hypot(x2 - x1, y2 - y1)
     ux, uy = (x2 - x1) / n, (y2 - y1) / n
     bx, by = x2 - 7 * ux, y2 - 7 * uy
-    points = (
-        f"{x2:g},{y2:g} {bx - 4 * uy:g},{by + 4 * ux:g} {bx + 4 * uy:g},{by - 4 * ux:g}"
-    )
+    corners = [(x2, y2), (bx - 4 * uy, by + 4 * ux), (bx + 4 * uy, by - 4 * ux)]
+    points = " ".join(f"{x:g},{y:g}" for x, y in corners)
     return (
         f'<path d="M{x1:g} {y1:g}L{bx:g} {by:g}" class="{line}"/>'
         f'<polygon points="{points}" class="{head}"/>'
@@ -85,17 +83,11 @@ def _figure(width, height, label, body, caption):
     return f'<figure class="diagram">{svg}<figcaption>{caption}</figcaption></figure>'
 
 
-def _kind(layer: str) -> str:
-    if "Normalization" in layer:
-        return "p"
-    if "Dropout" in layer:
-        return "a"
-    return "i" if layer.startswith("Input") else "b"
-
-
-def stacks(columns: dict, caption: str = "", notes=()) -> str:
-    """Stacks of layers side by side, each titled by its key (if more than
-    one), top to bottom, joined by arrows; notes at the right of the boxes."""
+def stacks(columns, caption: str = "", notes=()) -> str:
+    """A stack of layers (a list), or stacks side by side (a dict, each titled
+    by its key), top to bottom, joined by arrows; notes at the right."""
+    if not isinstance(columns, dict):
+        columns = {"": columns}
     titled, h, gap = len(columns) > 1, 32, 18
     body, x, y0 = [], 2, 30 if titled else 2
     for title, layers in columns.items():
@@ -103,7 +95,8 @@ def stacks(columns: dict, caption: str = "", notes=()) -> str:
         body.append(_text(x + w / 2, 18, title) if titled else "")
         for i, layer in enumerate(layers):
             y = y0 + i * (h + gap)
-            body.append(_box(x, y, w, h, [layer], _kind(layer)))
+            kind = next((k for word, k in KINDS.items() if word in layer), "b")
+            body.append(_box(x, y, w, h, [layer], kind))
             body.append(_arrow(x + w / 2, y - gap, x + w / 2, y - 1) if i else "")
             if i < len(notes):
                 body.append(_text(x + w + 12, y + h / 2 + 5, notes[i], "l", "start"))
@@ -117,43 +110,31 @@ def stacks(columns: dict, caption: str = "", notes=()) -> str:
     return _figure(width, height, f"Layer stack. {label}.", body, caption)
 
 
-def stack(layers, caption: str = "", notes=()) -> str:
-    return stacks({"": list(layers)}, caption, notes)
-
-
 def bn_modes(caption: str = "") -> str:
     """BatchNormalization's two modes as two lanes, and the moving averages
     that the training lane updates and the inference lane reads."""
     w, gap, body, mid = 170, 56, [], 0
     lanes = {
-        "Training mode": ("fit", ["batch x"], ["mean, variance", "of this batch"]),
-        "Inference mode": (
-            "predict, evaluate",
-            ["x"],
-            ["moving_mean,", "moving_variance"],
-        ),
+        "Training mode": ("fit", "batch x", "mean, variance\nof this batch"),
+        "Inference mode": ("predict, evaluate", "x", "moving_mean,\nmoving_variance"),
     }
-    rest = [["normalise", "with them"], ["× γ, + β", "(learned)"]]  # noqa: RUF001
+    rest = ["normalise\nwith them", "× γ, + β\n(learned)"]  # noqa: RUF001
     for j, (title, (calls, *boxes)) in enumerate(lanes.items()):
         x, y = 2 + j * (w + gap), 44
         body += [_text(x + w / 2, 18, title), _text(x + w / 2, 36, calls, "l m")]
-        for i, lines in enumerate(boxes + rest):
-            h, moving = 14 + 18 * len(lines), i == 1 and j == 1
+        for i, box in enumerate(boxes + rest):
+            lines, moving = box.split("\n"), i == 1 and j == 1
+            h = 14 + 18 * len(lines)
             body.append(_arrow(x + w / 2, y - 24, x + w / 2, y - 1) if i else "")
             body.append(_box(x, y, w, h, lines, "p" if moving else "b", moving))
             mid = y + h / 2 if i == 1 else mid
             y += h + 24
+    centre = 2 + w + gap / 2  # between the lanes
     body.append(_arrow(w + 4, mid, w + gap, mid, "ar u", "uh"))
-    body.append(_text(2 + w + gap / 2, mid - 8, "update", "l"))
-    formula = [
-        "the update, once per training batch:",
-        "moving = momentum · moving",
-        "+ (1 − momentum) · batch",  # noqa: RUF001
-    ]
-    body += [
-        _text(2 + w + gap / 2, y + 14 + 20 * i, s, "m" if i else "l")
-        for i, s in enumerate(formula)
-    ]
+    body.append(_text(centre, mid - 8, "update", "l"))
+    body.append(_text(centre, y + 14, "the update, once per training batch:", "l"))
+    body.append(_text(centre, y + 34, "moving = momentum · moving", "m"))
+    body.append(_text(centre, y + 54, "+ (1 − momentum) · batch", "m"))  # noqa: RUF001
     label = (
         "BatchNormalization. Training mode: the batch's mean and variance "
         "normalise it, then the learned gamma and beta scale and shift it, and "
@@ -171,14 +152,13 @@ def bn_modes(caption: str = "") -> str:
 
 def _panels(panels, label, caption, cell=26, group=0, beside=False, width=400):
     """Grids stacked vertically, each under its title (or, `beside`, with its
-    title at its right), its notes at its right. A panel: {"title", "notes",
-    "cells": rows of (text, fill)}; a small gap after every `group` rows."""
+    title at its right), its notes at its right. A panel: (title, notes, rows
+    of (text, fill)); a small gap after every `group` rows."""
     body, y = [], 0
-    for panel in panels:
-        rows = panel["cells"]
+    for title, notes, rows in panels:
         top, x = y + (0 if beside else 26), 16 + len(rows[0]) * cell
         at = (x, top + 12) if beside else (2, y + 16)
-        body += [_text(*at, panel["title"], "m", "start"), '<g class="panel">']
+        body += [_text(*at, title, "m", "start"), '<g class="panel">']
         for r, row in enumerate(rows):
             ry = top + r * cell + (r // group * 6 if group else 0)
             for c, (value, kind) in enumerate(row):
@@ -187,7 +167,7 @@ def _panels(panels, label, caption, cell=26, group=0, beside=False, width=400):
                     cx, cls = 2 + (c + 0.5) * cell, f"{ON[kind]} v".strip()
                     body.append(_text(cx, ry + cell / 2 + 5, value, cls))
         body.append("</g>")
-        lines = textwrap.wrap(panel["notes"], int((width - x) / (CHAR * 0.9)))
+        lines = textwrap.wrap(notes, int((width - x) / (CHAR * 0.9)))
         for i, line in enumerate(lines, beside):
             body.append(_text(x, top + 14 + 18 * i, line, "", "start"))
         y = top + max(ry + cell - top, 18 * (len(lines) + beside)) + 18
@@ -204,18 +184,14 @@ def dropout_mask(masks, caption: str = "") -> str:
         "noise_shape": f"One draw per feature, shared by the {steps} time steps: "
         "the same rule as SpatialDropout1D.",
     }
-    panels = [
-        {
-            "title": m["layer"],
-            "cells": [[(f"{v:g}", "a" if v else "i") for v in r] for r in m["output"]],
-            "notes": notes[next(k for k in reversed(notes) if k in m["layer"])],
-        }
-        for m in masks
-    ]
+    panels = []
+    for mask in masks:
+        cells = [[(f"{v:g}", "a" if v else "i") for v in row] for row in mask["output"]]
+        note = notes[next(k for k in reversed(notes) if k in mask["layer"])]
+        panels.append((mask["layer"], note, cells))
     label = "Dropout masks on one example of ones, a row per time step. " + " ".join(
-        f"{m['layer']}: "
-        + "; ".join(" ".join(f"{v:g}" for v in r) for r in m["output"])
-        for m in masks
+        f"{title}: " + "; ".join(" ".join(v for v, _ in row) for row in cells)
+        for title, _, cells in panels
     )
     caption = caption or (
         "Rows are time steps and columns are features; the input is all ones. "
@@ -241,20 +217,11 @@ GroupNormalization(groups=-1)|3|1|One channel of one image: instance normalisati
 def norm_axes(caption: str = "") -> str:
     """What one mean and variance of each normalisation layer cover, on
     channels-last images: 2 images of 3 pixels (H·W) and 4 channels."""
-    panels = [
-        {
-            "title": title,
-            "notes": notes,
-            "cells": [
-                [
-                    ("", "p" if r < int(rows) and c < int(chans) else "b")
-                    for c in range(4)
-                ]
-                for r in range(6)
-            ],
-        }
-        for title, rows, chans, notes in AXES
-    ]
+    panels = []
+    for title, rows, chans, notes in AXES:
+        pixel = [("", "p")] * int(chans) + [("", "b")] * (4 - int(chans))
+        cells = [pixel] * int(rows) + [[("", "b")] * 4] * (6 - int(rows))
+        panels.append((title, notes, cells))
     label = "What one mean and variance cover, on a batch of 2 images of 3 pixels "
     label += "and 4 channels. " + " ".join(f"{t}: {n}" for t, _, _, n in AXES)
     caption = caption or (
@@ -265,8 +232,8 @@ def norm_axes(caption: str = "") -> str:
     return _panels(panels, label, caption, cell=16, group=3, beside=True)
 
 
-DIAGRAMS = {"dropout-mask": dropout_mask, "bn-modes": bn_modes, "stack": stack}
-DIAGRAMS |= {"stacks": stacks, "norm-axes": norm_axes}
+DIAGRAMS = {"stack": stacks, "stacks": stacks, "bn-modes": bn_modes}
+DIAGRAMS |= {"dropout-mask": dropout_mask, "norm-axes": norm_axes}
 
 
 def render(name: str, *args, **kwargs) -> str:

@@ -9,9 +9,10 @@ import re
 import xml.etree.ElementTree as ET
 
 import jinja2
+import markdown
 import pytest
 
-from docsite import ROOT, diagrams, markdown_config, numbers, pages
+from docsite import ROOT, diagrams, markdown_config, numbers, pages, rel
 
 SVG = "{http://www.w3.org/2000/svg}"
 DRAWN = {"svg", "style", "g", "text", "rect", "path", "polygon"}
@@ -19,21 +20,17 @@ FIGURE = re.compile(r'<figure class="diagram">.*?</figure>')
 CALL = re.compile(r"\{\{-?\s*diagram\(\s*[\"']([\w-]+)[\"']")
 # Code shows a call without making it: fenced blocks and inline code.
 CODE = re.compile(r"^([ \t]*`{3,}).*?^\1|`[^`\n]+`", re.S | re.M)
-# (page, diagram name) of every call on the pages, outside code (the
-# contributors' guide shows some).
-CALLS = [
-    (page.relative_to(ROOT).as_posix(), name)
+# The diagrams each page calls, outside code (the contributors' guide shows some).
+CALLS = {
+    rel(page): CALL.findall(CODE.sub("", page.read_text(encoding="utf-8")))
     for page in pages()
-    for name in CALL.findall(CODE.sub("", page.read_text(encoding="utf-8")))
-]
+}
 
 
-def svgs(html: str) -> list[ET.Element]:
-    """The SVG of each diagram's figure in some HTML, parsed as XML, once
-    checked: the figure has a caption, and its SVG is an image whose name has
-    four words or more, drawn with SVG elements only (no glossary <abbr> or
-    emphasis in its text), as wide as the column allows."""
-    found = []
+def svgs(html: str):
+    """The SVG of each diagram's figure in some HTML, once checked: a named
+    image with a caption, drawn with SVG elements only (no glossary <abbr> or
+    emphasis in its text)."""
     for figure in map(ET.fromstring, FIGURE.findall(html)):
         svg = figure.find(f"{SVG}svg")
         assert svg is not None and svg.get("role") == "img"
@@ -43,37 +40,28 @@ def svgs(html: str) -> list[ET.Element]:
         assert "".join(figure.find("figcaption").itertext()).strip()
         assert svg.get("viewBox") == f"0 0 {svg.get('width')} {svg.get('height')}"
         assert 150 <= float(svg.get("width")) <= 480  # its text stays legible
-        found.append(svg)
-    return found
-
-
-def test_every_call_names_a_known_diagram():
-    names = {name for _, name in CALLS}
-    assert {"dropout-mask", "bn-modes", "stack"} <= names  # the pattern finds calls
-    assert names <= diagrams.DIAGRAMS.keys(), names - diagrams.DIAGRAMS.keys()
+        yield svg
 
 
 @functools.cache
 def converter():
-    """The site's Markdown, with its extensions and their options."""
-    import markdown
-
     extensions, options = markdown_config()
     return markdown.Markdown(extensions=extensions, extension_configs=options)
 
 
-@pytest.mark.parametrize("page", sorted({page for page, _ in CALLS}))
+@pytest.mark.parametrize("page", [page for page, names in CALLS.items() if names])
 def test_page_diagrams_render_as_valid_svg(page):
     """Each figure in a content tab, where Markdown reads it as inline HTML,
-    with the glossary, whose terms it would mark up."""
+    with the glossary, whose terms it would mark up; an unknown diagram fails
+    the page's render."""
     source = (ROOT / page).read_text(encoding="utf-8")
     assert re.search(r"^render_macros: true\b", source, re.M), page
     text, unknown = numbers.render(source, ROOT)
     assert not unknown
-    lines = [line.strip() for line in text.splitlines() if 'class="diagram"' in line]
-    tabs = "".join(f'=== "Tab"\n\n    {line}\n\n' for line in lines)
+    tabs = "".join(f'=== "Tab"\n\n    {figure}\n\n' for figure in FIGURE.findall(text))
     tabs += '--8<-- "docs/includes/abbreviations.md"\n'
-    assert len(svgs(converter().reset().convert(tabs))) == len(CALL.findall(source))
+    drawn = svgs(converter().reset().convert(tabs))
+    assert len(list(drawn)) == len(CALL.findall(source))
 
 
 def test_dropout_masks_drawn_are_the_recorded_ones():
@@ -88,7 +76,10 @@ def test_dropout_masks_drawn_are_the_recorded_ones():
         assert mask["layer"] in svg.get("aria-label")
 
 
-def test_unknown_diagram_or_missing_data_is_reported():
+def test_diagram_calls_are_found_and_mistakes_reported():
+    """The pattern finds the pages' calls; an unknown diagram raises, and a
+    number missing from docs/data/ is reported as anywhere on a page."""
+    assert {"dropout-mask", "bn-modes", "stack"} <= set().union(*CALLS.values())
     with pytest.raises(jinja2.TemplateRuntimeError, match="unknown diagram"):
         numbers.render('{{ diagram("no-such") }}', ROOT)
     page = '{{ diagram("dropout-mask", data.dropout.no_such) }}'
