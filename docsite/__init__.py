@@ -195,7 +195,7 @@ def check_block_outputs(page: Path, printed: dict[str, str], root: Path = ROOT):
     """What the page's own blocks printed (:func:`run_blocks`) is what the
     page shows under them (docs/data/<page>.json, ``make data`` rewrites it);
     a page whose blocks no longer print must not show what they printed."""
-    if printed or "output:blocks" in _stored(page.stem, root):
+    if printed or "output:blocks" in stored_data(page.stem, root):
         record(page.stem, "output:blocks", printed, root=root)
 
 
@@ -387,7 +387,7 @@ def check_claims(root: Path = ROOT) -> None:
 def record(page: str, name: str, value, digits: int = 4, root: Path = ROOT):
     if isinstance(value, float):
         value = round(value, digits)
-    stored = _stored(page, root)
+    stored = stored_data(page, root)
     path = root / "docs" / "data" / f"{page}.json"
     where = rel(path, root)
     if os.environ.get("UPDATE_DATA") == "1":
@@ -410,6 +410,7 @@ def record(page: str, name: str, value, digits: int = 4, root: Path = ROOT):
     return value
 
 
-def _stored(page: str, root: Path) -> dict:
+def stored_data(page: str, root: Path = ROOT) -> dict:
+    """What docs/data/<page>.json holds (nothing yet: an empty dict)."""
     path = root / "docs" / "data" / f"{page}.json"
     return json.loads(path.read_text()) if path.exists() else {}

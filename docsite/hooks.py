@@ -12,7 +12,6 @@ and keeps serving, and fixing the file recovers it.
 
 import functools
 import html
-import json
 import logging
 import re
 from pathlib import Path, PurePosixPath
@@ -21,7 +20,7 @@ from urllib.parse import urljoin
 import jinja2
 from latex2mathml.converter import convert
 
-from docsite import INCLUDE, block_key, include_problems, numbers
+from docsite import INCLUDE, block_key, include_problems, numbers, stored_data
 
 log = logging.getLogger("mkdocs.hooks.docsite")
 
@@ -37,10 +36,7 @@ def add_outputs(markdown: str, page: str, root: Path) -> str:
     they stored it in docs/data/<page>.json: a snippet's part, in its own
     run (its folder's file); the page's own block, in the page's run."""
 
-    @functools.cache
-    def stored(name: str) -> dict:
-        path = root / "docs" / "data" / f"{name}.json"
-        return json.loads(path.read_text()) if path.is_file() else {}
+    stored = functools.cache(lambda name: stored_data(name, root))
 
     def output(match):
         indent = match["indent"]
